@@ -1,0 +1,69 @@
+"""System checks: a wrong ``SHOP_CONTEXTS`` fails at startup, not at the first remote call."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+from shop.registry.contexts import CONTEXTS
+
+KNOWN_KEYS = {
+    "BACKEND",
+    "URLS",
+    "TIMEOUT",
+    "CONNECT_TIMEOUT",
+    "RETRIES",
+    "RETRY_DEADLINE",
+    "SECRET",
+    "BREAKER_FAIL_MAX",
+    "BREAKER_RESET_TIMEOUT",
+    "TRANSPORT",
+    "IMPLEMENTATION",
+    "OPTIONS",
+}
+
+
+def validate(shop_contexts: Any, *, internal_secret: str) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if not isinstance(shop_contexts, dict):
+        return [Error("SHOP_CONTEXTS must be a dict of context name to binding", id="shop.E001")]
+    for name, config in shop_contexts.items():
+        where = f"SHOP_CONTEXTS[{name!r}]"
+        if name not in CONTEXTS:
+            errors.append(Error(f"{where}: unknown context", hint=f"known: {', '.join(CONTEXTS)}", id="shop.E002"))
+            continue
+        if not isinstance(config, dict):
+            errors.append(Error(f"{where} must be a dict", id="shop.E003"))
+            continue
+        unknown = set(config) - KNOWN_KEYS
+        if unknown:
+            errors.append(Error(f"{where}: unknown keys {sorted(unknown)}", id="shop.E004"))
+        backend = config.get("BACKEND", "local")
+        if backend == "remote":
+            urls = config.get("URLS")
+            if not isinstance(urls, list | tuple) or not urls:
+                errors.append(Error(f"{where}: a remote binding needs a non-empty URLS list", id="shop.E005"))
+            else:
+                for url in urls:
+                    parsed = urlparse(str(url))
+                    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+                        errors.append(Error(f"{where}: {url!r} is not an http(s) URL", id="shop.E006"))
+            for key in ("TIMEOUT", "CONNECT_TIMEOUT"):
+                value = config.get(key, 1.0)
+                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 60:
+                    errors.append(Error(f"{where}: {key} must be a number of seconds in (0, 60]", id="shop.E007"))
+            if len(config.get("SECRET", internal_secret) or "") < 32:
+                errors.append(
+                    Error(f"{where}: remote calls need SHOP_INTERNAL_SECRET of at least 32 characters", id="shop.E008")
+                )
+        elif backend != "local" and "." not in str(backend):
+            errors.append(Error(f"{where}: BACKEND must be 'local', 'remote' or a dotted path", id="shop.E009"))
+    return errors
+
+
+@register(Tags.compatibility)
+def check_shop_contexts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    return validate(settings.SHOP_CONTEXTS, internal_secret=settings.SHOP_INTERNAL_SECRET)

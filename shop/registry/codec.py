@@ -1,0 +1,79 @@
+"""msgspec encoding of Protocol calls: arguments decoded strictly from the method's type hints."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import msgspec
+
+from shop import kernel
+from shop.kernel.errors import DomainError
+
+encoder = msgspec.json.Encoder()
+
+
+def public_methods(protocol: type[Any]) -> dict[str, Callable[..., Any]]:
+    """Exactly the methods the Protocol declares: the only ones the transport exposes."""
+    return {
+        name: member
+        for name, member in vars(protocol).items()
+        if not name.startswith("_") and inspect.isfunction(member)
+    }
+
+
+@cache
+def arguments_type(protocol: type[Any], method: str) -> type[msgspec.Struct]:
+    func = public_methods(protocol)[method]
+    hints = typing.get_type_hints(func)
+    fields: list[Any] = []
+    for name, param in inspect.signature(func).parameters.items():
+        if name == "self":
+            continue
+        if param.default is inspect.Parameter.empty:
+            fields.append((name, hints[name]))
+        else:
+            fields.append((name, hints[name], param.default))
+    return msgspec.defstruct(f"{protocol.__name__}.{method}.Args", fields, kw_only=True, forbid_unknown_fields=True)
+
+
+@cache
+def return_type(protocol: type[Any], method: str) -> Any:
+    return typing.get_type_hints(public_methods(protocol)[method]).get("return", Any)
+
+
+def decode_arguments(protocol: type[Any], method: str, body: bytes) -> dict[str, Any]:
+    args_type = arguments_type(protocol, method)
+    decoded = msgspec.json.decode(body or b"{}", type=args_type, strict=True)
+    return {name: getattr(decoded, name) for name in args_type.__struct_fields__}
+
+
+def decode_result(protocol: type[Any], method: str, body: bytes) -> Any:
+    return msgspec.json.decode(body, type=return_type(protocol, method), strict=True)
+
+
+def _errors_in(module: ModuleType) -> dict[str, type[DomainError]]:
+    return {obj.code: obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, DomainError)}
+
+
+@cache
+def error_classes(protocol: type[Any]) -> dict[str, type[DomainError]]:
+    """Codes a context may answer with: the kernel's generic errors, then its own api module's."""
+    classes = _errors_in(kernel.errors)
+    classes.update(_errors_in(sys.modules[protocol.__module__]))
+    return classes
+
+
+def error_from_problem(protocol: type[Any], problem: dict[str, Any]) -> DomainError:
+    code = str(problem.get("code", "domain_error"))
+    cls = error_classes(protocol).get(code)
+    if cls is None:
+        # An error newer than our copy of the contract: keep its code and status visible.
+        cls = type("UnknownRemoteError", (DomainError,), {"code": code, "status": int(problem.get("status", 400))})
+    extra = {k: v for k, v in problem.items() if k not in {"type", "title", "status", "detail", "code"}}
+    return cls(problem.get("detail"), **extra)

@@ -1,0 +1,27 @@
+"""The bounded contexts of the shop, bottom-up in dependency order.
+
+Everything that derives per-context configuration (databases, queues, remote bindings,
+the import-linter containers) starts from this tuple; adding a context starts here.
+No Django import at module level: settings read it.
+"""
+
+from __future__ import annotations
+
+CONTEXTS: tuple[str, ...] = ("users",)
+
+
+def api_module(context: str) -> str:
+    return f"shop.{context}.api"
+
+
+def protocol_name(context: str) -> str:
+    return f"{context.capitalize()}API"
+
+
+def local_implementation(context: str) -> str:
+    """Default dotted path of a context's in-process implementation."""
+    return f"shop.{context}.services.{context.capitalize()}Service"
+
+
+def queue_for(context: str) -> str:
+    return context

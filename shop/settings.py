@@ -1,0 +1,286 @@
+"""One settings module for every environment, configured from the environment (12-factor).
+
+With nothing set it runs the embedded default: SQLite, local-memory cache, eager tasks.
+``SHOP_ENV=production`` turns on every ``check --deploy`` setting.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+import environ
+
+from shop.registry.contexts import CONTEXTS
+
+django_stubs_ext.monkeypatch()  # lets admin/serializer classes be subscripted for mypy
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+SHOP_ENV: str = env.str("SHOP_ENV", default="development")
+PRODUCTION = SHOP_ENV == "production"
+TESTING = SHOP_ENV == "test" or "pytest" in sys.modules
+
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY: str = env.str("SECRET_KEY", default="" if PRODUCTION else _DEV_SECRET)
+DEBUG: bool = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "shop.registry",
+    *[f"shop.{context}" for context in CONTEXTS],
+]
+
+MIDDLEWARE = [
+    "shop.web.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.web.middleware.AccessLogMiddleware",
+]
+
+ROOT_URLCONF = "shop.urls"
+WSGI_APPLICATION = "shop.wsgi.application"
+AUTH_USER_MODEL = "users.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Databases: one default, optionally one per context (SHOP_DB_<CTX>) ----------------------
+_CONN = {"CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=600), "CONN_HEALTH_CHECKS": True}
+
+
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = env.db_url_config(url)
+    if config["ENGINE"].endswith("sqlite3"):
+        config.setdefault("OPTIONS", {})["timeout"] = 20
+        return config
+    config.update(_CONN)
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return config
+
+
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+}
+for _context in CONTEXTS:
+    _url = env.str(f"SHOP_DB_{_context.upper()}", default="")
+    if _url:
+        DATABASES[_context] = _database(_url)
+DATABASE_ROUTERS = ["shop.registry.router.ContextRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache: Redis when given (errors ignored: an outage falls back to the database) ------------
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shop"),
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# --- Celery: a real broker when given, else eager (and the startup log says so) -------------
+CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+SHOP_OUTBOX_SWEEP_SECONDS: float = env.float("SHOP_OUTBOX_SWEEP_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "shop.registry.sweep_outbox", "schedule": SHOP_OUTBOX_SWEEP_SECONDS},
+}
+SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
+SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
+
+# --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
+SHOP_INTERNAL_SECRET: str = env.str(
+    "SHOP_INTERNAL_SECRET", default="" if PRODUCTION else "dev-only-internal-secret-0123456789abcdef"
+)
+SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
+SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
+_remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
+for _context in CONTEXTS if _remote == ["all"] else _remote:
+    # Test mode: the HTTP client reaches this same app in-process through httpx.WSGITransport.
+    SHOP_CONTEXTS[_context] = {
+        "BACKEND": "remote",
+        "URLS": ["http://testserver"],
+        "TRANSPORT": "wsgi",
+        "TIMEOUT": 5.0,
+    }
+
+# --- Auth --------------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+SHOP_PASSWORD_RESET_URL: str = env.str(
+    "SHOP_PASSWORD_RESET_URL", default="http://127.0.0.1:8000/reset-password?uid={uid}&token={token}"
+)
+
+# --- DRF and the HTTP edge ------------------------------------------------------------------
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shop.web.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "shop.web.pagination.PagePagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("SHOP_THROTTLE_ANON", default="120/min"),
+        "user": env.str("SHOP_THROTTLE_USER", default="600/min"),
+        "login": env.str("SHOP_THROTTLE_LOGIN", default="10/min"),
+        "login_identity": env.str("SHOP_THROTTLE_LOGIN_IDENTITY", default="5/min"),
+    },
+    "EXCEPTION_HANDLER": "shop.web.exceptions.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+if not DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+else:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ]
+
+SIMPLE_JWT: dict[str, Any] = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "CHECK_REVOKE_TOKEN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str(
+        "JWT_SIGNING_KEY", default="" if PRODUCTION else "dev-only-jwt-signing-key-0123456789abcdefghijklmnop"
+    ),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "shop API",
+    "DESCRIPTION": "The customer JSON API of shop. Errors are RFC 9457 problem+json with a stable `code`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- I18N, static ----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+SHOP_CURRENCY: str = env.str("SHOP_CURRENCY", default="EUR")
+
+# --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------
+_email_url = env.str("EMAIL_URL", default="")
+if _email_url:
+    vars().update(env.email_url_config(_email_url))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="shop <no-reply@shop.example>")
+EMAIL_TIMEOUT = 10
+
+# --- Logging: JSON lines carrying the request id ---------------------------------------------
+SHOP_LOG_FORMAT: str = env.str("SHOP_LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {"()": f"shop.web.logging.{SHOP_LOG_FORMAT}_formatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery": {"level": "INFO"},
+    },
+}
+
+# --- Production hardening (check --deploy clean) ---------------------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"

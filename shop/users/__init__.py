@@ -1,0 +1,1 @@
+"""The users context: accounts, authentication, profiles and address books."""

@@ -1,0 +1,204 @@
+"""Use cases of the users context, and ``UsersService``, the in-process ``UsersAPI``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.db import IntegrityError
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop import registry
+from shop.kernel import ValidationFailed
+from shop.users import api, selectors
+from shop.users.api import AddressBookFull, EmailTaken, InvalidResetToken, WeakPassword, WrongPassword
+from shop.users.models import Address, User, normalize_email
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise WeakPassword("; ".join(exc.messages), errors={"password": exc.messages}) from exc
+
+
+# --- accounts ---------------------------------------------------------------------------------
+def register_user(*, email: str, password: str, full_name: str = "") -> User:
+    email = normalize_email(email)
+    _validate_password(password, User(email=email, full_name=full_name))
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken()
+    try:
+        with registry.atomic("users"):
+            user = User.objects.create_user(email, password, full_name=full_name)
+            registry.publish(api.UserRegistered(user_id=user.pk, email=user.email, full_name=user.full_name))
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise EmailTaken() from exc
+    return user
+
+
+def update_profile(
+    *, user: User, full_name: str | None = None, email: str | None = None, current_password: str | None = None
+) -> User:
+    fields: list[str] = []
+    if full_name is not None:
+        user.full_name = full_name
+        fields.append("full_name")
+    if email is not None and normalize_email(email) != user.email:
+        if not current_password or not user.check_password(current_password):
+            raise WrongPassword("Changing the email needs the current password.")
+        email = normalize_email(email)
+        if User.objects.filter(email=email).exclude(pk=user.pk).exists():
+            raise EmailTaken()
+        user.email = email
+        fields.append("email")
+    if fields:
+        try:
+            with registry.atomic("users"):
+                user.save(update_fields=fields)
+        except IntegrityError as exc:
+            raise EmailTaken() from exc
+    return user
+
+
+def issue_tokens(*, user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+def revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of ``user`` (password change, reset)."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    tokens = list(outstanding)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in tokens], ignore_conflicts=True)
+    return len(tokens)
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
+    """Set a new password, revoke every other session, and hand this one a fresh token pair."""
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    _validate_password(new_password, user)
+    with registry.atomic("users"):
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_refresh_tokens(user=user)
+    return issue_tokens(user=user)
+
+
+def logout(*, refresh: str) -> None:
+    from rest_framework_simplejwt.exceptions import TokenError
+
+    try:
+        RefreshToken(refresh).blacklist()  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise ValidationFailed("The refresh token is invalid or already used.", code_detail="token_not_valid") from exc
+
+
+# --- password reset -----------------------------------------------------------------------------
+def request_password_reset(*, email: str) -> None:
+    """Publish a reset link if the account exists. The caller answers the same either way."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    with registry.atomic("users"):
+        registry.publish(
+            api.PasswordResetRequested(
+                user_id=user.pk,
+                email=user.email,
+                full_name=user.full_name,
+                reset_url=settings.SHOP_PASSWORD_RESET_URL.format(uid=uid, token=token),
+                expires_in_s=settings.PASSWORD_RESET_TIMEOUT,
+            )
+        )
+
+
+def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
+    """Single use: the token hashes the current password, so setting one voids it."""
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidResetToken() from None
+    user = selectors.user_by_id(user_id=user_id)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidResetToken()
+    _validate_password(new_password, user)
+    with registry.atomic("users"):
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_refresh_tokens(user=user)
+
+
+# --- address book -------------------------------------------------------------------------------
+def _unset_other_defaults(*, user_id: int, keep: int | None) -> None:
+    Address.objects.filter(user_id=user_id, is_default=True).exclude(pk=keep).update(is_default=False)
+
+
+def create_address(*, user: User, **fields: Any) -> Address:
+    with registry.atomic("users"):
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialises this user's book
+        if selectors.addresses_of(user_id=user.pk).count() >= api.MAX_ADDRESSES_PER_USER:
+            raise AddressBookFull()
+        if fields.get("is_default") or not selectors.addresses_of(user_id=user.pk).exists():
+            _unset_other_defaults(user_id=user.pk, keep=None)
+            fields["is_default"] = True
+        return Address.objects.create(user=user, **fields)
+
+
+def update_address(*, address: Address, **fields: Any) -> Address:
+    with registry.atomic("users"):
+        if fields.get("is_default"):
+            _unset_other_defaults(user_id=address.user_id, keep=address.pk)
+        for name, value in fields.items():
+            setattr(address, name, value)
+        address.save()
+    return address
+
+
+def delete_address(*, address: Address) -> None:
+    with registry.atomic("users"):
+        was_default = address.is_default
+        user_id = address.user_id
+        address.delete()
+        if was_default:
+            successor = selectors.addresses_of(user_id=user_id).order_by("id").first()
+            if successor is not None:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+
+
+# --- the public service ---------------------------------------------------------------------
+class UsersService:
+    """In-process implementation of ``api.UsersAPI``."""
+
+    is_remote = False
+    shares_transaction = True
+
+    def get_user(self, *, user_id: int) -> api.User:
+        user = selectors.user_by_id(user_id=user_id)
+        if user is None:
+            raise api.UserNotFound(user_id=user_id)
+        return selectors.to_user_dto(user)
+
+    def get_users(self, *, user_ids: Sequence[int]) -> list[api.User]:
+        return [selectors.to_user_dto(u) for u in selectors.users_by_ids(user_ids=user_ids)]
+
+    def get_address(self, *, user_id: int, address_id: int) -> api.Address:
+        address = selectors.address_of(user_id=user_id, address_id=address_id)
+        if address is None:
+            raise api.AddressNotFound(user_id=user_id, address_id=address_id)
+        return selectors.to_address_dto(address)
+
+    def get_default_address(self, *, user_id: int) -> api.Address | None:
+        address = selectors.addresses_of(user_id=user_id).filter(is_default=True).first()
+        return selectors.to_address_dto(address) if address else None

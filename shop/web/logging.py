@@ -1,0 +1,60 @@
+"""Structured JSON log lines, each carrying the request id of the request that wrote it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import structlog
+
+from shop.kernel import context as call_context
+
+
+def add_request_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    if (request_id := call_context.request_id.get()) is not None:
+        event_dict.setdefault("request_id", request_id)
+    if (user_id := call_context.acting_user_id.get()) is not None:
+        event_dict.setdefault("user_id", user_id)
+    return event_dict
+
+
+def add_record_extras(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    record: logging.LogRecord | None = event_dict.get("_record")
+    if record is not None:
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                event_dict.setdefault(key, value)
+    return event_dict
+
+
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request", "server_time"}
+
+PRE_CHAIN: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    add_request_context,
+    add_record_extras,
+]
+
+
+def json_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=PRE_CHAIN,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(default=str),
+        ],
+    )
+
+
+def console_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=PRE_CHAIN,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+    )

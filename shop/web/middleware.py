@@ -1,0 +1,56 @@
+"""Request id in and out, and one structured access-log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from shop.kernel import context as call_context
+
+logger = logging.getLogger("shop.access")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+HEADER = "X-Request-ID"
+
+
+class RequestIDMiddleware:
+    """Accept a sane incoming ``X-Request-ID`` (from a proxy or a calling context) or mint one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(HEADER, "")
+        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = call_context.request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            call_context.request_id.reset(token)
+        response[HEADER] = request_id
+        return response
+
+
+class AccessLogMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": getattr(request, "request_id", None),
+            },
+        )
+        return response

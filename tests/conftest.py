@@ -1,0 +1,78 @@
+"""Shared test setup: real services when the harness found them, loud skips when not."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+SERVICES = {s for s in os.environ.get("SHOP_TEST_SERVICES", "").split(",") if s}
+_SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq"}
+_skipped: dict[str, int] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    multi_db = len(settings.DATABASES) > 1
+    for item in items:
+        for marker, service in _SERVICE_OF_MARKER.items():
+            if item.get_closest_marker(marker) and service not in SERVICES:
+                _skipped[service] = _skipped.get(service, 0) + 1
+                item.add_marker(pytest.mark.skip(reason=f"{service} not available in this run (see banner)"))
+        db_marker = item.get_closest_marker("django_db")
+        if multi_db and db_marker is not None and "databases" not in db_marker.kwargs:
+            # One database per context: every DB test may touch every context's database.
+            item.add_marker(pytest.mark.django_db(**{**db_marker.kwargs, "databases": "__all__"}), append=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _skipped:
+        lines = [f"SKIPPED for missing services: {', '.join(f'{k} ({v} tests)' for k, v in _skipped.items())}"]
+        terminalreporter.write_sep("!", lines[0], red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings: Any) -> Iterator[None]:
+    """Cheap hashing (Argon2 costs ~100 ms a hash), a clean cache and fresh registry bindings."""
+    from django.core.cache import cache
+
+    from shop.registry import lookup
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    lookup.reset()
+    yield
+    lookup.reset()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Any]:
+    def make(**kwargs: Any) -> Any:
+        return UserFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def login(api_client: APIClient) -> Callable[..., APIClient]:
+    """An APIClient authenticated as ``user`` with a real JWT obtained from the login endpoint."""
+
+    def as_user(user: Any, password: str = UserFactory.PASSWORD) -> APIClient:
+        client = APIClient()
+        response = client.post("/api/v1/auth/token/", {"email": user.email, "password": password}, format="json")
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+        client.tokens = response.json()  # type: ignore[attr-defined]
+        return client
+
+    return as_user
