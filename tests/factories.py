@@ -9,9 +9,10 @@ import factory
 from shop.users.models import Address, User
 
 
-class UserFactory(factory.django.DjangoModelFactory[User]):
-    PASSWORD = "correct-horse-battery-9"
+PASSWORD = "correct-horse-battery-9"
 
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -21,9 +22,13 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
     @factory.post_generation
     def password(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
-        obj.set_password(extracted or UserFactory.PASSWORD)
+        obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
+
+# Set after class creation so factory-boy does not treat it as a model field declaration.
+UserFactory.PASSWORD = PASSWORD  # type: ignore[attr-defined]
 
 
 class AddressFactory(factory.django.DjangoModelFactory[Address]):

@@ -79,7 +79,8 @@ class AddressOutput(serializers.ModelSerializer[Address]):
 
 
 class AddressInput(StrictInputSerializer):
-    label = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    # Popped from the class by DRF's metaclass, so it does not clash with ``Field.label`` at runtime.
+    label = serializers.CharField(max_length=50, required=False, allow_blank=True)  # type: ignore[assignment]
     full_name = serializers.CharField(max_length=150)
     line1 = serializers.CharField(max_length=200)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -141,7 +141,10 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
 
 # --- address book -------------------------------------------------------------------------------
 def _unset_other_defaults(*, user_id: int, keep: int | None) -> None:
-    Address.objects.filter(user_id=user_id, is_default=True).exclude(pk=keep).update(is_default=False)
+    others = Address.objects.filter(user_id=user_id, is_default=True)
+    if keep is not None:
+        others = others.exclude(pk=keep)
+    others.update(is_default=False)
 
 
 def create_address(*, user: User, **fields: Any) -> Address:
