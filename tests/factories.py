@@ -8,7 +8,6 @@ import factory
 
 from shop.users.models import Address, User
 
-
 PASSWORD = "correct-horse-battery-9"
 
 
