@@ -14,7 +14,8 @@ import sys
 from urllib.parse import urlparse
 
 DEFAULTS = {
-    "postgres": ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop"),
+    # Per-process name: parallel runs on one machine never drop each other's test database.
+    "postgres": ("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/shop_{os.getpid()}"),
     "redis": ("REDIS_URL", "redis://127.0.0.1:6379/15"),
     "rabbitmq": ("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
 }

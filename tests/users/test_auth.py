@@ -8,9 +8,9 @@ import jwt
 import pytest
 from django.conf import settings
 
-from shop.registry.models import OutboxEvent
 from shop.users.models import User
 from tests.factories import UserFactory
+from tests.helpers import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_register_then_login_then_me(api_client, login):
 def test_registration_publishes_user_registered_with_what_an_email_needs(api_client):
     api_client.post(REGISTER, {"email": "evt@example.com", "password": GOOD_PASSWORD, "full_name": "Eve"})
     user = User.objects.get(email="evt@example.com")
-    event = OutboxEvent.objects.get(topic="users.UserRegistered")
+    event = outbox("users").get(topic="users.UserRegistered")
     assert event.payload["user_id"] == user.pk
     assert event.payload["email"] == "evt@example.com"
     assert event.payload["full_name"] == "Eve"

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from shop.registry.models import OutboxEvent
 from shop.users.models import User
 from tests.factories import UserFactory
+from tests.helpers import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_change_password_enforces_the_password_rules(login):
 
 
 def _reset_link(email: str) -> tuple[str, str]:
-    payload = OutboxEvent.objects.filter(topic="users.PasswordResetRequested").latest("created_at").payload
+    payload = outbox("users").filter(topic="users.PasswordResetRequested").latest("created_at").payload
     assert payload["email"] == email
     match = re.search(r"uid=([^&]+)&token=([^&]+)", payload["reset_url"])
     assert match
@@ -121,7 +121,7 @@ def test_reset_request_answers_the_same_whether_or_not_the_account_exists(api_cl
     unknown = api_client.post(RESET, {"email": "unknown@example.com"})
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    topics = list(OutboxEvent.objects.values_list("topic", "payload"))
+    topics = list(outbox("users").values_list("topic", "payload"))
     assert [t for t, _ in topics] == ["users.PasswordResetRequested"]
     assert topics[0][1]["email"] == "known@example.com"
 
