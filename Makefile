@@ -40,14 +40,14 @@ run: install
 
 ## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones).
 test: install-dev
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/ruff check .
 	$(PY) -m tests.harness $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/mypy shop
 
 format: install-dev

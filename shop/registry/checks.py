@@ -26,6 +26,15 @@ KNOWN_KEYS = {
 }
 
 
+TRANSPORTS = {None, "http", "wsgi"}
+SECONDS_LIMITS = {"TIMEOUT": 60, "CONNECT_TIMEOUT": 60, "RETRY_DEADLINE": 300, "BREAKER_RESET_TIMEOUT": 3600}
+
+
+def _is_number(value: Any, *, low: float, high: float) -> bool:
+    """Seconds: a real int or float (not a bool, not a string) in ``(low, high]``."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and low < value <= high
+
+
 def validate(shop_contexts: Any, *, internal_secret: str) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     if not isinstance(shop_contexts, dict):
@@ -51,10 +60,17 @@ def validate(shop_contexts: Any, *, internal_secret: str) -> list[CheckMessage]:
                     parsed = urlparse(str(url))
                     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
                         errors.append(Error(f"{where}: {url!r} is not an http(s) URL", id="shop.E006"))
-            for key in ("TIMEOUT", "CONNECT_TIMEOUT"):
-                value = config.get(key, 1.0)
-                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 60:
-                    errors.append(Error(f"{where}: {key} must be a number of seconds in (0, 60]", id="shop.E007"))
+            for key, high in SECONDS_LIMITS.items():
+                if key in config and not _is_number(config[key], low=0, high=high):
+                    errors.append(Error(f"{where}: {key} must be a number of seconds in (0, {high}]", id="shop.E007"))
+            for key in ("RETRIES", "BREAKER_FAIL_MAX"):
+                value = config.get(key, 1)
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    errors.append(Error(f"{where}: {key} must be an integer >= 1", id="shop.E010"))
+            if config.get("TRANSPORT") not in TRANSPORTS:
+                errors.append(
+                    Error(f"{where}: TRANSPORT must be one of {sorted(map(str, TRANSPORTS))}", id="shop.E011")
+                )
             if len(config.get("SECRET", internal_secret) or "") < 32:
                 errors.append(
                     Error(f"{where}: remote calls need SHOP_INTERNAL_SECRET of at least 32 characters", id="shop.E008")

@@ -11,9 +11,11 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 import pybreaker
 from django.conf import settings
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
@@ -26,6 +28,26 @@ from shop.registry.lookup import context_of
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+class ConcurrentCircuitBreaker(pybreaker.CircuitBreaker):
+    """pybreaker holds its lock for the whole guarded call, which would serialise every remote call
+    to a context (one slow call blocks all threads). Here the lock guards only state changes.
+
+    Trade-off: in half-open state concurrent callers may each make a trial call instead of one.
+    """
+
+    def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            state = self.state
+        return state.call(func, *args, **kwargs)
+
+    def _inc_counter(self) -> None:
+        with self._lock:
+            super()._inc_counter()
+
+
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
 
@@ -36,14 +58,19 @@ class TransportFailure(Exception):
     def __init__(self, reason: str, *, sent: bool) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.sent = sent  # False when the request provably never reached the server
+        self.sent = sent  # False when the remote provably did not run the method (safe to fail over)
 
 
 def breaker_for(context: str, *, fail_max: int = 5, reset_timeout: float = 30.0) -> pybreaker.CircuitBreaker:
     with _breakers_lock:
         if context not in _breakers:
-            _breakers[context] = pybreaker.CircuitBreaker(
-                fail_max=fail_max, reset_timeout=reset_timeout, exclude=[DomainError], name=context
+            # throw_new_error_on_trip=False: the call that trips the breaker reports its real cause.
+            _breakers[context] = ConcurrentCircuitBreaker(
+                fail_max=fail_max,
+                reset_timeout=reset_timeout,
+                exclude=[DomainError],
+                name=context,
+                throw_new_error_on_trip=False,
             )
         return _breakers[context]
 
@@ -97,7 +124,8 @@ class RemoteContext:
         self.timeout = timeout
         self.breaker = breaker_for(self.context, fail_max=breaker_fail_max, reset_timeout=breaker_reset_timeout)
         self._methods = codec.public_methods(protocol)
-        self._start = itertools.cycle(range(len(self.urls)))
+        self._start = itertools.cycle(range(len(self.urls)))  # round-robin the first URL tried
+        self._start_lock = threading.Lock()
         self._http = httpx.Client(
             transport=transport or httpx.HTTPTransport(),
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -135,7 +163,7 @@ class RemoteContext:
     # -- the call ---------------------------------------------------------------------------
     def call(self, method: str, kwargs: dict[str, Any]) -> Any:
         idempotent = is_idempotent(self._methods[method])
-        body = codec.encoder.encode(kwargs)
+        body = codec.encode_arguments(self.protocol, method, kwargs)  # TypeError like a local call
         try:
             return self.breaker.call(self._with_retries, method, body, idempotent)
         except pybreaker.CircuitBreakerError as exc:
@@ -157,7 +185,8 @@ class RemoteContext:
     def _attempt(self, method: str, body: bytes, *, idempotent: bool) -> Any:
         """One pass over the URLs. Failover after a sent request only when it is safe to repeat."""
         path = f"/internal/{self.context}/{method}"
-        first = next(self._start)
+        with self._start_lock:
+            first = next(self._start)
         last: TransportFailure | None = None
         for offset in range(len(self.urls)):
             base = self.urls[(first + offset) % len(self.urls)]
@@ -175,11 +204,18 @@ class RemoteContext:
 
     def _send(self, base: str, path: str, method: str, body: bytes) -> Any:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        headers.update(signing.signed_headers(secret=self.secret, method="POST", path=path, body=body))
+        acting_user = call_context.acting_user_id.get() or ""
+        # Sign the path the server will see (a URL may carry a prefix), and the acting user with it.
+        signed_path = urlsplit(base).path + path
+        headers.update(
+            signing.signed_headers(
+                secret=self.secret, method="POST", path=signed_path, body=body, acting_user=acting_user
+            )
+        )
         if request_id := call_context.request_id.get():
-            headers["X-Request-ID"] = request_id
-        if user_id := call_context.acting_user_id.get():
-            headers["X-Shop-Acting-User"] = user_id
+            headers[signing.REQUEST_ID_HEADER] = request_id
+        if acting_user:
+            headers[signing.ACTING_USER_HEADER] = acting_user
         try:
             response = self._http.post(base + path, content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -189,12 +225,18 @@ class RemoteContext:
         except httpx.TransportError as exc:
             raise TransportFailure(f"transport error: {exc!r}", sent=True) from exc
         if response.status_code == 200:
-            return codec.decode_result(self.protocol, method, response.content)
-        if 400 <= response.status_code < 500 and response.status_code != 401:
-            problem = _json_or_none(response)
-            if problem is not None and "code" in problem:
-                raise codec.error_from_problem(self.protocol, problem)
-        raise TransportFailure(f"HTTP {response.status_code}", sent=True)
+            try:
+                return codec.decode_result(self.protocol, method, response.content)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                # The remote runs another version of the contract: nothing we can hand the caller.
+                raise TransportFailure(f"answer does not match the contract: {exc}", sent=True) from exc
+        problem = _json_or_none(response)
+        if response.headers.get(signing.DOMAIN_ERROR_HEADER) and problem is not None and "code" in problem:
+            raise codec.error_from_problem(self.protocol, problem)
+        code = f" {problem['code']}" if problem and "code" in problem else ""
+        # A 4xx refusal (bad signature, unknown route or method, arguments the remote's contract
+        # rejects) means the method did not run there, so another URL may be tried.
+        raise TransportFailure(f"HTTP {response.status_code}{code}", sent=not 400 <= response.status_code < 500)
 
     def health(self) -> dict[str, str]:
         """Reachability of each URL (for ``manage.py contexts``); never raises."""

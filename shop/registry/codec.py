@@ -6,7 +6,6 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
-from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -27,8 +26,21 @@ def public_methods(protocol: type[Any]) -> dict[str, Callable[..., Any]]:
     }
 
 
-@cache
+# Memo tables rather than functools.cache, whose wrapper mypy types as taking only Hashable.
+_arguments_types: dict[tuple[type[Any], str], type[msgspec.Struct]] = {}
+_return_types: dict[tuple[type[Any], str], Any] = {}
+_error_classes: dict[type[Any], dict[str, type[DomainError]]] = {}
+
+
 def arguments_type(protocol: type[Any], method: str) -> type[msgspec.Struct]:
+    """A msgspec Struct mirroring the method's keyword parameters (built once per method)."""
+    key = (protocol, method)
+    if key not in _arguments_types:
+        _arguments_types[key] = _build_arguments_type(protocol, method)
+    return _arguments_types[key]
+
+
+def _build_arguments_type(protocol: type[Any], method: str) -> type[msgspec.Struct]:
     func = public_methods(protocol)[method]
     hints = typing.get_type_hints(func)
     fields: list[Any] = []
@@ -42,9 +54,17 @@ def arguments_type(protocol: type[Any], method: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(f"{protocol.__name__}.{method}.Args", fields, kw_only=True, forbid_unknown_fields=True)
 
 
-@cache
 def return_type(protocol: type[Any], method: str) -> Any:
-    return typing.get_type_hints(public_methods(protocol)[method]).get("return", Any)
+    key = (protocol, method)
+    if key not in _return_types:
+        _return_types[key] = typing.get_type_hints(public_methods(protocol)[method]).get("return", Any)
+    return _return_types[key]
+
+
+def encode_arguments(protocol: type[Any], method: str, kwargs: dict[str, Any]) -> bytes:
+    """Bind ``kwargs`` to the method's parameters first, so a wrong call fails on the caller's side
+    with the ``TypeError`` a local call would raise, and defaults travel explicitly."""
+    return encoder.encode(arguments_type(protocol, method)(**kwargs))
 
 
 def decode_arguments(protocol: type[Any], method: str, body: bytes) -> dict[str, Any]:
@@ -61,12 +81,13 @@ def _errors_in(module: ModuleType) -> dict[str, type[DomainError]]:
     return {obj.code: obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, DomainError)}
 
 
-@cache
 def error_classes(protocol: type[Any]) -> dict[str, type[DomainError]]:
     """Codes a context may answer with: the kernel's generic errors, then its own api module's."""
-    classes = _errors_in(kernel.errors)
-    classes.update(_errors_in(sys.modules[protocol.__module__]))
-    return classes
+    if protocol not in _error_classes:
+        classes = _errors_in(kernel.errors)
+        classes.update(_errors_in(sys.modules[protocol.__module__]))
+        _error_classes[protocol] = classes
+    return _error_classes[protocol]
 
 
 def error_from_problem(protocol: type[Any], problem: dict[str, Any]) -> DomainError:

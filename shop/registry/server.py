@@ -14,7 +14,6 @@ import msgspec
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from shop.kernel import context as call_context
 from shop.kernel.errors import DomainError
@@ -26,8 +25,12 @@ from shop.registry.lookup import local_by_name, protocol_for
 logger = logging.getLogger(__name__)
 
 
-def _problem_response(body: dict[str, Any]) -> HttpResponse:
-    return HttpResponse(json.dumps(body, default=str), status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+def _problem_response(body: dict[str, Any], *, domain: bool = False) -> HttpResponse:
+    response = HttpResponse(json.dumps(body, default=str), status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+    if domain:
+        # Tells the client this is a business answer to re-raise, not a refusal by the transport.
+        response[signing.DOMAIN_ERROR_HEADER] = "1"
+    return response
 
 
 def served_contexts() -> list[str]:
@@ -36,17 +39,22 @@ def served_contexts() -> list[str]:
 
 
 @csrf_exempt
-@require_POST
 def internal_call(request: HttpRequest, context: str, method: str) -> HttpResponse:
+    if request.method != "POST":
+        response = _problem_response(problem(status=405, code="method_not_allowed", title="Internal calls are POST"))
+        response["Allow"] = "POST"
+        return response
     body = request.body
+    acting_user = request.headers.get(signing.ACTING_USER_HEADER, "")
     secrets = [settings.SHOP_INTERNAL_SECRET, getattr(settings, "SHOP_INTERNAL_SECRET_PREVIOUS", "")]
     if not signing.verify(
         secrets=secrets,
-        method=request.method or "POST",
+        method=request.method,
         path=request.path,
         timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
         provided=request.headers.get(signing.SIGNATURE_HEADER),
         body=body,
+        acting_user=acting_user,
     ):
         return _problem_response(
             problem(status=401, code="bad_signature", title="Unsigned, stale or wrongly signed internal call")
@@ -62,11 +70,11 @@ def internal_call(request: HttpRequest, context: str, method: str) -> HttpRespon
         return _problem_response(
             problem(status=400, code="invalid_arguments", title="Arguments do not match the contract", detail=str(exc))
         )
-    token = call_context.acting_user_id.set(request.headers.get("X-Shop-Acting-User"))
+    token = call_context.acting_user_id.set(acting_user or None)
     try:
         result = getattr(local_by_name(context), method)(**kwargs)
     except DomainError as exc:
-        return _problem_response(problem_for_domain_error(exc))
+        return _problem_response(problem_for_domain_error(exc), domain=True)
     finally:
         call_context.acting_user_id.reset(token)
     return HttpResponse(codec.encoder.encode(result), content_type="application/json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -184,6 +184,7 @@ def delete_address(*, address: Address) -> None:
 class UsersService:
     """In-process implementation of ``api.UsersAPI``."""
 
+    context: ClassVar[str] = api.UsersAPI.context  # a member of the Protocol, so mypy can match it
     is_remote = False
     shares_transaction = True
 

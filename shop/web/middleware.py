@@ -27,10 +27,13 @@ class RequestIDMiddleware:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
+        # Both values are per request: a worker thread must never carry them into the next one.
         token = call_context.request_id.set(request_id)
+        user_token = call_context.acting_user_id.set(None)
         try:
             response = self.get_response(request)
         finally:
+            call_context.acting_user_id.reset(user_token)
             call_context.request_id.reset(token)
         response[HEADER] = request_id
         return response

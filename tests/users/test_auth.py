@@ -141,3 +141,14 @@ def test_inactive_users_cannot_log_in(api_client):
     UserFactory(email="gone@example.com", is_active=False)
     response = api_client.post(TOKEN, {"email": "gone@example.com", "password": UserFactory.PASSWORD})
     assert response.status_code == 401
+
+
+def test_the_acting_user_does_not_leak_into_the_next_request(api_client, login):
+    """A worker thread serves many requests: an anonymous one must not act as the previous user."""
+    from shop.kernel import context as call_context
+
+    client = login(UserFactory())
+    assert client.get("/api/v1/users/me/").status_code == 200
+    assert call_context.acting_user_id.get() is None
+    assert api_client.get("/api/v1/users/me/").status_code == 401
+    assert call_context.acting_user_id.get() is None
