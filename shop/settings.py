@@ -14,6 +14,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from shop.registry.contexts import CONTEXTS
 
@@ -27,7 +28,18 @@ PRODUCTION = SHOP_ENV == "production"
 TESTING = SHOP_ENV == "test" or "pytest" in sys.modules
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
-SECRET_KEY: str = env.str("SECRET_KEY", default="" if PRODUCTION else _DEV_SECRET)
+
+
+def _secret(name: str, dev_default: str) -> str:
+    """Production refuses to start without the secret (an empty JWT key would only fail at the first
+    login); elsewhere a dev-only value keeps the embedded default zero-config."""
+    value: str = env.str(name, default="" if PRODUCTION else dev_default)
+    if PRODUCTION and not value:
+        raise ImproperlyConfigured(f"{name} must be set when SHOP_ENV=production")
+    return value
+
+
+SECRET_KEY: str = _secret("SECRET_KEY", _DEV_SECRET)
 DEBUG: bool = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -137,19 +149,29 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 2}
+# RabbitMQ: confirm_publish makes a publish return only once the broker has the message, so the outbox never
+# marks sent what a dead or partitioned connection swallowed; read/write timeouts (SO_RCVTIMEO/SO_SNDTIMEO) bound
+# every wait on an unresponsive broker, which otherwise blocks forever (e.g. closing a stalled channel).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 2,
+    "confirm_publish": True,
+    "read_timeout": 1.0,
+    "write_timeout": 1.0,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 SHOP_OUTBOX_SWEEP_SECONDS: float = env.float("SHOP_OUTBOX_SWEEP_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "shop.registry.sweep_outbox", "schedule": SHOP_OUTBOX_SWEEP_SECONDS},
+    "flush-expired-tokens": {"task": "shop.users.flush_expired_tokens", "schedule": 24 * 3600},
 }
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
+SHOP_EVENT_RETRY_BACKOFF_BASE: float = env.float("SHOP_EVENT_RETRY_BACKOFF_BASE", default=1.0)  # s; tests shrink it
+SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  # share a vhost between deployments
 
 # --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
-SHOP_INTERNAL_SECRET: str = env.str(
-    "SHOP_INTERNAL_SECRET", default="" if PRODUCTION else "dev-only-internal-secret-0123456789abcdef"
-)
+SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef")
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
 SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
@@ -199,8 +221,11 @@ REST_FRAMEWORK: dict[str, Any] = {
         "login": env.str("SHOP_THROTTLE_LOGIN", default="10/min"),
         "login_identity": env.str("SHOP_THROTTLE_LOGIN_IDENTITY", default="5/min"),
     },
+    # Trust X-Forwarded-For only from this many proxies: with DRF's default (None) any client rotates the
+    # header and escapes the per-IP throttles. Production sits behind one TLS proxy (SECURE_PROXY_SSL_HEADER).
+    "NUM_PROXIES": env.int("SHOP_NUM_PROXIES", default=1 if PRODUCTION else 0),
     "EXCEPTION_HANDLER": "shop.web.exceptions.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.web.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if not DEBUG:
@@ -219,9 +244,7 @@ SIMPLE_JWT: dict[str, Any] = {
     "UPDATE_LAST_LOGIN": True,
     "CHECK_REVOKE_TOKEN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str(
-        "JWT_SIGNING_KEY", default="" if PRODUCTION else "dev-only-jwt-signing-key-0123456789abcdefghijklmnop"
-    ),
+    "SIGNING_KEY": _secret("JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop"),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -245,6 +268,21 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+if PRODUCTION:
+    # Admin and Swagger UI assets served by the app itself (no CDN, no proxy config); dev uses runserver's.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed, compressed files in production (run `manage.py collectstatic`); plain files elsewhere.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 SHOP_CURRENCY: str = env.str("SHOP_CURRENCY", default="EUR")
 
 # --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------

@@ -28,7 +28,7 @@ from shop.users.serializers import (
     TokenPairOutput,
     UserOutput,
 )
-from shop.web.pagination import PagePagination
+from shop.web.pagination import PagePagination, page_schema
 from shop.web.throttles import LoginIdentityRateThrottle, LoginRateThrottle
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
@@ -144,7 +144,7 @@ class ChangePasswordView(APIView):
 class AddressListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: AddressOutput(many=True)}, tags=["users"])
+    @extend_schema(operation_id="users_me_addresses_list", **page_schema(AddressOutput), tags=["users"])
     def get(self, request: Request) -> Response:
         paginator = PagePagination()
         page = paginator.paginate_queryset(selectors.addresses_of(user_id=_user(request).pk), request, view=self)

@@ -11,7 +11,12 @@ from shop.kernel import context as call_context
 
 
 def add_request_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    if (request_id := call_context.request_id.get()) is not None:
+    request_id = call_context.request_id.get()
+    if request_id is None:
+        # Django logs 4xx/5xx responses ("Not Found: /x") after the middleware chain has returned,
+        # when the context is gone; the record still carries the request, and the request its id.
+        request_id = getattr(getattr(event_dict.get("_record"), "request", None), "request_id", None)
+    if request_id is not None:
         event_dict.setdefault("request_id", request_id)
     if (user_id := call_context.acting_user_id.get()) is not None:
         event_dict.setdefault("user_id", user_id)
