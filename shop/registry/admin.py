@@ -1,3 +1,5 @@
+"""Staff views of the event bus: dead letters (with a retry action) and the outbox, both read-only."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -6,7 +8,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from shop.registry.models import DeadLetter, OutboxEvent
-from shop.registry.tasks import deliver_event
 
 
 @admin.register(DeadLetter)
@@ -23,17 +24,22 @@ class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
     def has_change_permission(self, request: HttpRequest, obj: DeadLetter | None = None) -> bool:
         return False
 
-    @admin.action(description="Retry delivery of the selected events", permissions=["view"])
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """Re-queueing changes what happens next, so it needs the change permission, not just view."""
+        return request.user.has_perm("registry.change_deadletter")
+
+    @admin.action(description="Retry delivery of the selected events", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-        from shop.registry.bus import subscription
-        from shop.registry.contexts import queue_for
+        """Send each letter to its handler again, with a fresh retry budget; the inbox keeps it once."""
+        from shop.registry.bus import send_delivery
 
         count = 0
         for letter in queryset:
-            deliver_event.apply_async(
-                kwargs={"handler": letter.handler, "topic": letter.topic, "payload": letter.payload},
-                queue=queue_for(subscription(letter.handler).context),
-            )
+            try:
+                send_delivery(handler=letter.handler, topic=letter.topic, payload=letter.payload)
+            except Exception as exc:
+                self.message_user(request, f"Could not re-queue {letter}: {type(exc).__name__}: {exc}", messages.ERROR)
+                continue
             letter.retried_at = timezone.now()
             letter.save(update_fields=["retried_at"])
             count += 1

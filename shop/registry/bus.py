@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,13 +48,25 @@ def _context_of_module(module: str) -> str:
     return parts[1]
 
 
-def subscriber(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
-    """Declare, in a context's ``handlers.py``, a function that handles ``event_type``."""
+def subscriber(
+    event_type: type[E], *, context: str | None = None
+) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+    """Declare, in a context's ``handlers.py``, a function that handles ``event_type``.
+
+    The subscribing context (its queue and its database) is the package the function lives in.
+    ``context=`` names it explicitly for a handler that lives outside ``shop.<context>``: tests
+    register probes that way (and remove them again with ``unsubscribe``).
+    """
+    if context is not None and context not in CONTEXTS:
+        raise ValueError(f"unknown context {context!r}")
 
     def register(func: Callable[[E], None]) -> Callable[[E], None]:
         name = f"{func.__module__}.{func.__qualname__}"
         subscription = Subscription(
-            name=name, context=_context_of_module(func.__module__), event_type=event_type, func=func
+            name=name,
+            context=context or _context_of_module(func.__module__),
+            event_type=event_type,
+            func=func,
         )
         if name not in _by_name:
             _by_name[name] = subscription
@@ -61,6 +74,13 @@ def subscriber(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[
         return func
 
     return register
+
+
+def unsubscribe(name: str) -> None:
+    """Forget a subscription (tests register temporary ones); unknown names are ignored."""
+    sub = _by_name.pop(name, None)
+    if sub is not None:
+        _by_topic[sub.event_type.topic()].remove(sub)
 
 
 def subscriptions_for(topic: str) -> list[Subscription]:
@@ -73,6 +93,42 @@ def subscription(name: str) -> Subscription:
 
 def all_subscriptions() -> list[Subscription]:
     return list(_by_name.values())
+
+
+def delivery_queue(context: str) -> str:
+    """The Celery queue that carries deliveries to ``context``'s handlers.
+
+    ``SHOP_EVENT_QUEUE_PREFIX`` lets several deployments (or parallel test runs) share one vhost.
+    """
+    return f"{settings.SHOP_EVENT_QUEUE_PREFIX}{queue_for(context)}"
+
+
+# The on-commit relay runs in the request, so it gets one attempt: a kombu retry re-connects up to twice
+# (2 x CELERY_BROKER_CONNECTION_TIMEOUT on an unresponsive broker) on top of the confirm wait. Whatever
+# it cannot send, the periodic sweep sends with Celery's full publish retry policy.
+FAST_RETRY_POLICY: dict[str, float] = {"max_retries": 0}
+
+
+def send_delivery(*, handler: str, topic: str, payload: Any, retry_policy: Mapping[str, float] | None = None) -> None:
+    """Hand one delivery to the broker; returns only once the broker has confirmed it.
+
+    With ``confirm_publish`` (``CELERY_BROKER_TRANSPORT_OPTIONS``) a dead or partitioned connection raises
+    here instead of swallowing the message, and ``confirm_timeout`` bounds the wait on an unresponsive
+    broker, so the caller never marks as sent what the broker does not have.
+    """
+    from shop.registry.tasks import deliver_event
+
+    transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options: dict[str, Any] = {
+        "confirm_timeout": transport.get("read_timeout", settings.CELERY_BROKER_CONNECTION_TIMEOUT)
+    }
+    if retry_policy is not None:
+        options["retry_policy"] = dict(retry_policy)
+    deliver_event.apply_async(
+        kwargs={"handler": handler, "topic": topic, "payload": payload},
+        queue=delivery_queue(subscription(handler).context),
+        **options,
+    )
 
 
 def encode(event: Event) -> Any:
@@ -94,35 +150,48 @@ def publish(event: Event) -> None:
 
 
 def relay_quietly(*, alias: str, ids: Sequence[UUID] | None = None) -> int:
-    """The on-commit fast path: never raises into the request; the sweep retries later."""
+    """The on-commit fast path: bounded in time, never raises into the request; the sweep retries later."""
     try:
-        return relay(alias=alias, ids=ids)
+        return relay(alias=alias, ids=ids, retry_policy=FAST_RETRY_POLICY)
     except Exception:
         logger.warning("outbox relay failed; the periodic sweep will retry", exc_info=True, extra={"alias": alias})
         return 0
 
 
-def relay(*, alias: str, ids: Sequence[UUID] | None = None, limit: int = 200) -> int:
-    """Send unsent outbox rows to their subscribers' queues and mark them sent.
+def relay(
+    *,
+    alias: str,
+    ids: Sequence[UUID] | None = None,
+    limit: int = 200,
+    retry_policy: Mapping[str, float] | None = None,
+) -> int:
+    """Send unsent outbox rows to their subscribers' queues and mark them sent; returns how many.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so concurrent relays never block each other.
+    The first row the broker refuses stops the batch: rows sent before it are still marked, it and
+    the rest stay unsent (its ``attempts`` counts the failure), and the error is raised after commit.
     A crash between send and mark re-sends: subscribers' inbox absorbs the duplicate.
     """
     from shop.registry.models import OutboxEvent
-    from shop.registry.tasks import deliver_event
 
+    failure: Exception | None = None
+    sent: list[OutboxEvent] = []
     with transaction.atomic(using=alias):
         rows = OutboxEvent.objects.using(alias).select_for_update(skip_locked=True).filter(sent_at__isnull=True)
         if ids is not None:
             rows = rows.filter(id__in=list(ids))
-        claimed = list(rows.order_by("created_at")[:limit])
-        for row in claimed:
-            for sub in subscriptions_for(row.topic):
-                deliver_event.apply_async(
-                    kwargs={"handler": sub.name, "topic": row.topic, "payload": row.payload},
-                    queue=queue_for(sub.context),
-                )
-            row.sent_at = timezone.now()
+        for row in rows.order_by("created_at")[:limit]:
             row.attempts += 1
-        OutboxEvent.objects.using(alias).bulk_update(claimed, ["sent_at", "attempts"])
-    return len(claimed)
+            try:
+                for sub in subscriptions_for(row.topic):
+                    send_delivery(handler=sub.name, topic=row.topic, payload=row.payload, retry_policy=retry_policy)
+            except Exception as exc:
+                failure = exc
+                row.save(update_fields=["attempts"])
+                break
+            row.sent_at = timezone.now()
+            sent.append(row)
+        OutboxEvent.objects.using(alias).bulk_update(sent, ["sent_at", "attempts"])
+    if failure is not None:
+        raise failure
+    return len(sent)

@@ -1,0 +1,303 @@
+"""Event-bus test kit: probe subscribers, a real Celery worker on the real broker, a cuttable broker link.
+
+The worker runs in a thread of the test process (``celery.contrib.testing.worker``), so it shares the
+subscription registry and the test database with the test; the publisher reaches RabbitMQ through a
+loopback TCP proxy that a test can cut to simulate a broker outage, while the worker reads directly.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from kombu import Connection, Exchange, Queue
+
+from shop.celery import app as celery_app
+from shop.kernel import Event
+from shop.registry import bus
+from shop.registry.contexts import CONTEXTS
+
+DEADLINE_S = 10.0
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = DEADLINE_S, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is truthy or the deadline passes; never an unbounded wait."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+# --- probe subscribers -------------------------------------------------------------------------
+@dataclass
+class Probe:
+    """A test subscriber: records the event ids it was called with; raises while ``failing`` is set."""
+
+    name: str = ""
+    calls: list[uuid.UUID] = field(default_factory=list)
+    failing: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.calls.append(event.event_id)
+        if self.failing:
+            raise RuntimeError(f"probe {self.name} told to fail")
+
+    def count(self, event_id: uuid.UUID) -> int:
+        with self._lock:
+            return self.calls.count(event_id)
+
+
+@pytest.fixture
+def make_probe() -> Iterator[Callable[..., Probe]]:
+    """Subscribe probes to an event type for one test (as a handler of ``context``), then unsubscribe."""
+    names: list[str] = []
+
+    def subscribe(event_type: type[Event], *, context: str = "users", failing: bool = False) -> Probe:
+        probe = Probe(failing=failing)
+
+        def handle(event: Event) -> None:
+            probe(event)
+
+        handle.__qualname__ = handle.__name__ = f"probe_{uuid.uuid4().hex[:10]}"
+        bus.subscriber(event_type, context=context)(handle)
+        probe.name = f"{handle.__module__}.{handle.__qualname__}"
+        names.append(probe.name)
+        return probe
+
+    yield subscribe
+    for name in names:
+        bus.unsubscribe(name)
+
+
+# --- a cuttable link to the broker ---------------------------------------------------------------
+class TcpProxy:
+    """A loopback TCP forwarder in front of the broker that a test can break in two ways.
+
+    ``cut()``: the broker is gone (connections reset, new ones refused). ``stall()``: the broker is
+    unresponsive (a network partition, or RabbitMQ blocking publishers on a resource alarm): TCP stays
+    up and accepts writes, but nothing is read or answered. ``restore()`` drops the broken connections
+    and forwards again.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            self.port: int = free.getsockname()[1]
+        self._listener: socket.socket | None = None
+        self._acceptor: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+        self._stalled = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def healthy(self) -> bool:
+        return self._listener is not None and not self._stalled.is_set()
+
+    def restore(self) -> None:
+        if self._listener is not None and not self._stalled.is_set():
+            return
+        self.cut()
+        self._stalled.clear()
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(32)
+        listener.settimeout(0.1)
+        self._listener = listener
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True, name="broker-proxy")
+        self._acceptor.start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if self._acceptor is not None:
+            self._acceptor.join(timeout=2)  # it polls with a timeout; once it is gone the port is free
+            self._acceptor = None
+        if listener is not None:
+            listener.close()
+        self._drop_all()
+
+    def stall(self) -> None:
+        self._stalled.set()
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            doomed, self._open = self._open, set()
+        for sock in doomed:
+            _close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._open.add(client)
+            if self._stalled.is_set():
+                continue  # accepted by TCP, never answered
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                _close(client)
+                continue
+            client.settimeout(0.1)
+            upstream.settimeout(0.1)
+            with self._lock:
+                self._open.add(upstream)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                if self._stalled.is_set():
+                    time.sleep(0.05)  # leave the bytes unread in the kernel, like a frozen peer
+                    continue
+                try:
+                    data = src.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                if self._stalled.is_set():
+                    continue  # stalled mid-read: the bytes are lost in the partition
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(src)
+            _close(dst)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+# --- the live bus: real broker, real worker --------------------------------------------------------
+@dataclass
+class LiveBus:
+    """What a broker test needs: the proxy in front of the broker and a record of finished deliveries."""
+
+    proxy: TcpProxy
+    prefix: str
+    default_queue: str
+    results: list[tuple[str, Any]] = field(default_factory=list)  # (handler, task return value)
+
+    def results_for(self, handler: str) -> list[Any]:
+        return [value for name, value in list(self.results) if name == handler]
+
+
+def reset_publisher() -> None:
+    """Drop every pooled broker connection, so the next publish connects afresh to the configured URLs.
+
+    (``Celery.close()`` is not this: in Celery 5.7 it keeps the producer pool and deregisters the app.)
+    """
+    from kombu import pools
+
+    pools.reset()
+    celery_app._pool = None  # type: ignore[attr-defined]  # what Celery itself does after a fork
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+def _with_port(url: str, port: int) -> str:
+    parts = urlparse(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return urlunparse(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+@pytest.fixture(scope="module")
+def _live_worker(django_db_setup: None) -> Iterator[LiveBus]:
+    """One real Celery worker (in a thread of this process) per module, on run-unique queues of the real broker."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from celery.worker import state as worker_state
+
+    broker_url = os.environ.get("SHOP_TEST_BROKER_URL")
+    if not broker_url:
+        pytest.skip("rabbitmq not available in this run (see banner)")
+    parsed = urlparse(broker_url)
+    proxy = TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5672)
+    proxy.restore()
+    prefix = f"shoptest-{uuid.uuid4().hex[:8]}."
+    live = LiveBus(proxy=proxy, prefix=prefix, default_queue=f"{prefix}default")
+    conf = celery_app.conf
+    saved = {
+        key: conf.get(key)
+        for key in ("task_always_eager", "broker_url", "broker_write_url", "worker_hijack_root_logger")
+    }
+
+    def record(sender: Any = None, task: Any = None, retval: Any = None, kwargs: Any = None, **_: Any) -> None:
+        # Runs in the worker's pool thread: remember the outcome, and hand back its DB connection so
+        # the test's flush never waits on it.
+        if threading.current_thread() is threading.main_thread():
+            return
+        live.results.append(((kwargs or {}).get("handler", getattr(task, "name", "")), retval))
+        connections.close_all()
+
+    task_postrun.connect(record, weak=False)
+    settings_override = override_settings(SHOP_EVENT_QUEUE_PREFIX=prefix)
+    settings_override.enable()
+    queues = [bus.delivery_queue(context) for context in CONTEXTS] + [live.default_queue]
+    conf.update(
+        task_always_eager=False,
+        broker_url=broker_url,
+        broker_write_url=_with_port(broker_url, proxy.port),
+        worker_hijack_root_logger=False,
+    )
+    reset_publisher()  # eager tests may have pooled a connection to the old URL
+    try:
+        # Thread pool, not solo: with solo, kombu 5.7 defers the ack of a task that ran on the loop thread
+        # outside its poll dispatch (e.g. one taken by the start-up drain) until the poll times out, up to
+        # 10 s, and with prefetch 1 that holds back the next message. From a pool thread the ack wakes the loop.
+        with start_worker(
+            celery_app, pool="threads", concurrency=1, perform_ping_check=False, queues=queues, shutdown_timeout=15
+        ) as worker:
+            yield live
+            # Wake the idle poll now instead of waiting out its timeout, so the worker stops promptly.
+            worker_state.should_terminate = 0  # type: ignore[assignment]
+            worker.hub.call_soon(lambda: None)  # type: ignore[union-attr]
+    finally:
+        task_postrun.disconnect(record)
+        settings_override.disable()
+        proxy.cut()
+        conf.update(saved)
+        reset_publisher()
+        with Connection(broker_url, connect_timeout=3) as conn:
+            channel = conn.default_channel
+            for name in queues:
+                Queue(name, Exchange(name), routing_key=name, channel=channel).delete()
+                Exchange(name, channel=channel).delete()
+
+
+@pytest.fixture
+def live_bus(_live_worker: LiveBus) -> Iterator[LiveBus]:
+    """The live bus for one test: queues purged first, so nothing left over from an earlier test runs."""
+    with Connection(os.environ["SHOP_TEST_BROKER_URL"], connect_timeout=3) as conn:
+        channel = conn.default_channel
+        for name in [bus.delivery_queue(c) for c in CONTEXTS] + [_live_worker.default_queue]:
+            Queue(name, Exchange(name), routing_key=name, channel=channel).purge()
+    _live_worker.results.clear()
+    yield _live_worker
+    _live_worker.proxy.restore()
