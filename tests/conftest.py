@@ -24,10 +24,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.get_closest_marker(marker) and service not in SERVICES:
                 _skipped[service] = _skipped.get(service, 0) + 1
                 item.add_marker(pytest.mark.skip(reason=f"{service} not available in this run (see banner)"))
-        db_marker = item.get_closest_marker("django_db")
-        if multi_db and db_marker is not None and "databases" not in db_marker.kwargs:
-            # One database per context: every DB test may touch every context's database.
-            item.add_marker(pytest.mark.django_db(**{**db_marker.kwargs, "databases": "__all__"}), append=False)
+        if multi_db:
+            _allow_every_database(item)
+
+
+def _allow_every_database(item: pytest.Item) -> None:
+    """One database per context: every DB test may touch every context's database.
+
+    Covers tests marked ``django_db`` and tests that only request the ``db``/``transactional_db``
+    fixtures (pytest-django reads the closest marker, so the item-level one added here wins).
+    """
+    fixtures = set(getattr(item, "fixturenames", ()))
+    db_marker = item.get_closest_marker("django_db")
+    if db_marker is None and not fixtures & {"db", "transactional_db", "django_db_reset_sequences"}:
+        return
+    kwargs = dict(db_marker.kwargs) if db_marker is not None else {}
+    if "databases" in kwargs:
+        return
+    if "transactional_db" in fixtures:
+        kwargs["transaction"] = True
+    item.add_marker(pytest.mark.django_db(**{**kwargs, "databases": "__all__"}), append=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

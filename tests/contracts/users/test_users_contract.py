@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from shop.registry import codec
 from shop.users.api import Address, AddressNotFound, User, UserNotFound, UsersAPI
@@ -21,6 +20,7 @@ from shop.users.models import User as UserModel
 from shop.users.services import UsersService
 from tests.contracts.kit import remote_in_process
 from tests.factories import AddressFactory, UserFactory
+from tests.helpers import connection_of
 
 
 def _implementations_satisfy_the_protocol() -> None:
@@ -82,7 +82,7 @@ def test_get_users_keeps_the_callers_order_and_skips_missing_ids_in_one_query(
 ) -> None:
     first, second, third = (UserFactory.create() for _ in range(3))
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1, connection=connection_of("users")):
         got = users_api.get_users(user_ids=[third.pk, 987_654_321, first.pk, second.pk])
 
     assert [u.id for u in got] == [third.pk, first.pk, second.pk]
@@ -162,6 +162,7 @@ def test_calls_run_inside_the_callers_transaction(users_api: UsersAPI) -> None:
     """Over HTTP in-process, the server side must see the test's uncommitted rows, and leave the
     connection usable (the in-process app must not close it when its request ends)."""
     user = UserFactory.create()
+    connection = connection_of("users")
     assert connection.in_atomic_block
 
     assert users_api.get_user(user_id=user.pk).id == user.pk
