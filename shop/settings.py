@@ -172,6 +172,10 @@ SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  #
 
 # --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
 SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef")
+# Accepted too while a new SHOP_INTERNAL_SECRET rolls out across processes.
+SHOP_INTERNAL_SECRET_PREVIOUS: str = env.str("SHOP_INTERNAL_SECRET_PREVIOUS", default="")
+# Contexts whose /internal/ endpoints this process serves (empty: all of them).
+SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
 SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])

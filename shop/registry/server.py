@@ -34,7 +34,7 @@ def _problem_response(body: dict[str, Any], *, domain: bool = False) -> HttpResp
 
 
 def served_contexts() -> list[str]:
-    served = getattr(settings, "SHOP_SERVE", None)
+    served = settings.SHOP_SERVE
     return [c for c in CONTEXTS if not served or c in served]
 
 
@@ -46,7 +46,7 @@ def internal_call(request: HttpRequest, context: str, method: str) -> HttpRespon
         return response
     body = request.body
     acting_user = request.headers.get(signing.ACTING_USER_HEADER, "")
-    secrets = [settings.SHOP_INTERNAL_SECRET, getattr(settings, "SHOP_INTERNAL_SECRET_PREVIOUS", "")]
+    secrets = [settings.SHOP_INTERNAL_SECRET, settings.SHOP_INTERNAL_SECRET_PREVIOUS]
     if not signing.verify(
         secrets=secrets,
         method=request.method,

@@ -82,15 +82,21 @@ def revoke_refresh_tokens(*, user: User) -> int:
     return len(tokens)
 
 
-def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
-    """Set a new password, revoke every other session, and hand this one a fresh token pair."""
-    if not user.check_password(current_password):
-        raise WrongPassword()
+def _set_password_and_revoke_sessions(*, user: User, new_password: str) -> None:
+    """A new password ends every session: refresh tokens are blacklisted, and access tokens die with
+    the old password hash (simplejwt ``CHECK_REVOKE_TOKEN``)."""
     _validate_password(new_password, user)
     with registry.atomic("users"):
         user.set_password(new_password)
         user.save(update_fields=["password"])
         revoke_refresh_tokens(user=user)
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
+    """Set a new password, revoke every other session, and hand this one a fresh token pair."""
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    _set_password_and_revoke_sessions(user=user, new_password=new_password)
     return issue_tokens(user=user)
 
 
@@ -132,11 +138,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
     user = selectors.user_by_id(user_id=user_id)
     if user is None or not default_token_generator.check_token(user, token):
         raise InvalidResetToken()
-    _validate_password(new_password, user)
-    with registry.atomic("users"):
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        revoke_refresh_tokens(user=user)
+    _set_password_and_revoke_sessions(user=user, new_password=new_password)
 
 
 # --- address book -------------------------------------------------------------------------------

@@ -26,8 +26,19 @@ from shop.celery import app as celery_app
 from shop.kernel import Event
 from shop.registry import bus
 from shop.registry.contexts import CONTEXTS
+from shop.registry.models import InboxEntry
+from shop.registry.router import alias_for_context
 
 DEADLINE_S = 10.0
+USERS = alias_for_context("users")  # the publisher's and the subscribers' database (one per context in CI mode 2)
+
+
+def inbox() -> Any:
+    return InboxEntry.objects.using(USERS)
+
+
+class Boom(Exception):
+    """Stands for anything that aborts the publisher's transaction."""
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = DEADLINE_S, interval: float = 0.05) -> bool:

@@ -17,25 +17,15 @@ from django.test import Client
 from shop import registry
 from shop.celery import app as celery_app
 from shop.registry import bus
-from shop.registry.models import DeadLetter, InboxEntry
-from shop.registry.router import alias_for_context
+from shop.registry.models import DeadLetter
 from shop.registry.tasks import backoff_seconds, deliver_event
 from shop.users.api import PasswordResetRequested, UserRegistered
 from tests.helpers import outbox
-from tests.registry.conftest import Probe
+from tests.registry.conftest import USERS, Boom, Probe, inbox
 
 pytestmark = pytest.mark.django_db
 
 Capture = Callable[..., Any]
-USERS = alias_for_context("users")  # the publisher's and the subscribers' database (one per context in CI mode 2)
-
-
-def inbox() -> Any:
-    return InboxEntry.objects.using(USERS)
-
-
-class Boom(Exception):
-    """Stands for anything that aborts the publisher's transaction."""
 
 
 def _event(n: int = 1) -> UserRegistered:

@@ -18,25 +18,13 @@ from django.test import Client
 
 from shop import registry
 from shop.registry import bus
-from shop.registry.models import DeadLetter, InboxEntry
-from shop.registry.router import alias_for_context
+from shop.registry.models import DeadLetter
 from shop.registry.tasks import sweep_outbox
 from shop.users.api import UserRegistered
 from tests.helpers import outbox
-from tests.registry.conftest import LiveBus, Probe, reset_publisher, wait_for
+from tests.registry.conftest import USERS, Boom, LiveBus, Probe, inbox, reset_publisher, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-USERS = alias_for_context("users")  # the publisher's and the subscribers' database (one per context in CI mode 2)
-
-
-def inbox() -> Any:
-    return InboxEntry.objects.using(USERS)
-
-
-class Boom(Exception):
-    """Stands for anything that aborts the publisher's transaction."""
 
 
 def _event(n: int = 1) -> UserRegistered:
