@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
 
+from shop.kernel.problems import PROBLEM_CONTENT_TYPE
 from shop.registry.models import OutboxEvent
 from shop.registry.router import alias_for_context
 
@@ -19,3 +21,15 @@ def outbox(context: str) -> QuerySet[OutboxEvent]:
 def connection_of(context: str) -> Any:
     """The connection a context's queries run on (for query-count assertions)."""
     return connections[alias_for_context(context)]
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """What every client may rely on in an error: status, media type, and the RFC 9457 members."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    body: dict[str, Any] = json.loads(response.content)
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"https://shop.example/problems/{code.replace('_', '-')}"
+    assert isinstance(body["title"], str) and body["title"]
+    return body

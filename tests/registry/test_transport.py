@@ -27,7 +27,6 @@ from django.test import Client, override_settings
 
 from shop.kernel import ContextUnavailable, Money, NotFound, idempotent
 from shop.kernel import context as call_context
-from shop.kernel.problems import PROBLEM_CONTENT_TYPE
 from shop.registry import codec, signing
 from shop.registry.client import RemoteContext
 from shop.registry.inprocess import InProcessWSGIApp
@@ -35,6 +34,7 @@ from shop.users.api import AddressNotFound, User, UsersAPI
 from shop.users.services import UsersService
 from tests.contracts.kit import LoopbackServer, closed_port, remote, remote_in_process
 from tests.factories import AddressFactory, UserFactory
+from tests.helpers import assert_problem
 
 GET_USER = "/internal/users/get_user"
 
@@ -65,11 +65,7 @@ def _post(
 
 
 def _assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
-    body: dict[str, Any] = json.loads(response.content)
-    assert body["code"] == code
-    assert body["status"] == status
+    body = assert_problem(response, status, code)
     assert signing.DOMAIN_ERROR_HEADER not in response  # a refusal, not a business answer
     return body
 

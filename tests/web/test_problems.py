@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,21 +10,9 @@ from django.test import Client
 from django.test.client import RequestFactory
 from rest_framework.test import APIClient
 
-from shop.kernel.problems import PROBLEM_CONTENT_TYPE
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """What every client may rely on: status, media type, and the four members."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
-    body: dict[str, Any] = json.loads(response.content)
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"https://shop.example/problems/{code.replace('_', '-')}"
-    assert isinstance(body["title"], str) and body["title"]
-    return body
 
 
 @pytest.mark.parametrize("url", ["/no/such/page/", "/api/v1/no-such-endpoint/", "/api/v2/users/me/"])
