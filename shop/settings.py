@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # search and trigram lookups; inert on SQLite
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",

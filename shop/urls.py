@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
     path("api/v1/", include("shop.users.urls")),
+    path("api/v1/catalog/", include("shop.catalog.urls")),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

@@ -1,0 +1,1 @@
+"""The catalog context: categories, products, variants (SKUs), prices and stock."""

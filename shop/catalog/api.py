@@ -1,0 +1,125 @@
+"""What every other context may know about the catalog: the ``CatalogAPI`` Protocol, its DTOs,
+errors and events. Standard library and ``shop.kernel`` only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+from uuid import UUID
+
+from shop.kernel import Conflict, Event, Money, NotFound, ValidationFailed, idempotent
+
+MAX_SKUS_PER_CALL = 500
+MAX_RESERVATION_TTL_S = 24 * 3600
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Variant:
+    """A sellable SKU as other contexts see it: price now, availability now."""
+
+    sku: str
+    product_id: int
+    product_name: str
+    product_slug: str
+    name: str
+    attributes: dict[str, str]
+    price: Money
+    compare_at_price: Money | None
+    available: int
+    is_active: bool  # false when the variant or its product is no longer sold
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Line:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReservedLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reservation:
+    reservation_id: UUID
+    state: str  # "active" | "committed" | "released"
+    expires_at: datetime
+    lines: list[ReservedLine] = field(default_factory=list)
+
+
+class OutOfStock(Conflict):
+    """Raised with ``shortages``: a list of ``{"sku", "requested", "available"}`` for every line that
+    could not be reserved (plain dicts, so they travel in problem+json); nothing was reserved."""
+
+    code = "out_of_stock"
+    title = "Not enough stock for one or more items"
+
+
+class UnknownSku(NotFound):
+    code = "unknown_sku"
+    title = "No such SKU"
+
+
+class InactiveProduct(Conflict):
+    code = "inactive_product"
+    title = "This product is no longer sold"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+    title = "No such stock reservation"
+
+
+class ReservationExpired(Conflict):
+    code = "reservation_expired"
+    title = "The stock reservation expired and was released"
+
+
+class InvalidLines(ValidationFailed):
+    code = "invalid_lines"
+    title = "The lines of the request are invalid"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StockLow(Event):
+    sku: str
+    available: int
+    threshold: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProductPriceChanged(Event):
+    sku: str
+    old_price: Money
+    new_price: Money
+
+
+class CatalogAPI(Protocol):
+    context: ClassVar[str] = "catalog"
+
+    @idempotent
+    def get_variants(self, *, skus: Sequence[str]) -> list[Variant]:
+        """The variants among ``skus`` that exist (in the order asked; unknown ones left out), one query."""
+        ...
+
+    @idempotent
+    def reserve(self, *, reservation_id: UUID, lines: Sequence[Line], ttl_s: int) -> Reservation:
+        """Hold stock for every line, all or nothing; the same ``reservation_id`` reserves once.
+
+        Raises ``OutOfStock`` (with ``shortages``), ``UnknownSku`` or ``InactiveProduct`` (with ``skus``).
+        """
+        ...
+
+    @idempotent
+    def commit(self, *, reservation_id: UUID) -> Reservation:
+        """Turn held stock into sold stock (the order was paid). Idempotent."""
+        ...
+
+    @idempotent
+    def release(self, *, reservation_id: UUID) -> Reservation:
+        """Give held stock back (checkout failed, order cancelled or expired). Idempotent."""
+        ...

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "shop.catalog"
+    label = "catalog"
+    verbose_name = "Catalog and inventory"

@@ -1,0 +1,1 @@
+"""Input and output shapes of the catalog API, split like the views (``storefront``, ``staff``)."""

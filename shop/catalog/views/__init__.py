@@ -1,0 +1,1 @@
+"""The catalog's HTTP API: ``storefront`` (anonymous reads) and ``staff`` (IsAdminUser writes)."""
