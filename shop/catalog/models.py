@@ -3,6 +3,8 @@ refuses a state where reserved stock exceeds what is on hand (available < 0)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
@@ -26,6 +28,23 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep ``path`` (and every descendant's) right when a node is created or moved."""
+        if self.parent_id is not None and self.pk is not None and self.parent_id == self.pk:
+            raise ValueError("a category cannot be its own parent")
+        old_path = self.path
+        if self.pk is None:
+            super().save(*args, **kwargs)
+            kwargs = {k: v for k, v in kwargs.items() if k == "using"}
+        parent_path = Category.objects.filter(pk=self.parent_id).values_list("path", flat=True).first() or "/"
+        if f"/{self.pk}/" in parent_path:
+            raise ValueError("a category cannot move below one of its descendants")
+        self.path = f"{parent_path}{self.pk}/"
+        super().save(*args, **{**kwargs, "force_insert": False})
+        if old_path and old_path != self.path:
+            for child in Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                Category.objects.filter(pk=child.pk).update(path=self.path + child.path[len(old_path) :])
 
 
 class Product(models.Model):

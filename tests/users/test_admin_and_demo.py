@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from shop.users.management.commands.seed_demo import ADMIN, CUSTOMER
+from shop.users.management.commands.demo_users import ADMIN, CUSTOMER
 from shop.users.models import User
 from tests.factories import AddressFactory, UserFactory
 

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: a staff admin and a customer, idempotent, credentials printed."""
+"""``manage.py demo_users`` (run by ``seed_demo``): a staff admin and a customer, idempotent, credentials printed."""
 
 from __future__ import annotations
 
