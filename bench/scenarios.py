@@ -54,10 +54,22 @@ class Scenario:
         return HttpRequest(method=self.method, path=self.path.format(fx=fx), headers=headers, body=body)
 
 
+def uncached(fx: Fixture) -> dict[str, str]:
+    """Anonymous, skipping the storefront read cache (honoured only under ``bench.settings``)."""
+    return {**anonymous(fx), "X-Bench-No-Cache": "1"}
+
+
 # The floor: a bare DRF APIView doing one primary-key read (bench/urls.py), measured in the same run.
 FLOOR = Scenario("floor (DRF + 1 pk read)", "GET", "/bench/floor/{fx.user_id}")
 
 # The shop's endpoints, each reported as a ratio to the floor. Later issues append here.
+PRODUCTS = "/api/v1/catalog/products/"
 SCENARIOS: list[Scenario] = [
     Scenario("GET /api/v1/users/me/", "GET", "/api/v1/users/me/", bearer),
+    # Storefront, on the catalog bench/seed.py generates (100k products): 20 products a page, anonymous.
+    Scenario("catalog list (cached)", "GET", PRODUCTS),
+    Scenario("catalog list (uncached)", "GET", PRODUCTS, uncached),
+    Scenario("catalog detail (cached)", "GET", PRODUCTS + "{fx.extra[product_slug]}/"),
+    Scenario("catalog detail (uncached)", "GET", PRODUCTS + "{fx.extra[product_slug]}/", uncached),
+    Scenario("catalog search (uncached)", "GET", PRODUCTS + "?q=merino+sweater", uncached),
 ]

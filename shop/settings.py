@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",  # admin CSV import/export of the catalog
     "shop.registry",
     *[f"shop.{context}" for context in CONTEXTS],
 ]
@@ -165,6 +166,7 @@ SHOP_OUTBOX_SWEEP_SECONDS: float = env.float("SHOP_OUTBOX_SWEEP_SECONDS", defaul
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "shop.registry.sweep_outbox", "schedule": SHOP_OUTBOX_SWEEP_SECONDS},
     "flush-expired-tokens": {"task": "shop.users.flush_expired_tokens", "schedule": 24 * 3600},
+    "release-expired-reservations": {"task": "shop.catalog.release_expired_reservations", "schedule": 60.0},
 }
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
@@ -289,6 +291,9 @@ STORAGES = {
     },
 }
 SHOP_CURRENCY: str = env.str("SHOP_CURRENCY", default="EUR")
+# Catalog inventory: StockLow fires when available stock drops to this or below; callers' default hold time.
+SHOP_STOCK_LOW_THRESHOLD: int = env.int("SHOP_STOCK_LOW_THRESHOLD", default=5)
+SHOP_RESERVATION_TTL_S: int = env.int("SHOP_RESERVATION_TTL_S", default=15 * 60)
 
 # --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------
 _email_url = env.str("EMAIL_URL", default="")

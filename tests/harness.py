@@ -74,6 +74,8 @@ def main(argv: list[str]) -> int:
         os.environ["DATABASE_URL"] = found["postgres"]
     if "redis" in found:
         os.environ["REDIS_URL"] = found["redis"]
+        # Parallel runs share the Redis database: each keeps (and clears) only its own keys.
+        os.environ.setdefault("CACHE_KEY_PREFIX", f"shop-test-{os.getpid()}")
     if "rabbitmq" in found:
         # Unit tests stay eager; tests marked `broker` switch to this broker and run a real worker.
         os.environ["SHOP_TEST_BROKER_URL"] = found["rabbitmq"]

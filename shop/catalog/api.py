@@ -79,9 +79,33 @@ class ReservationExpired(Conflict):
     title = "The stock reservation expired and was released"
 
 
+class StockBelowReserved(Conflict):
+    """A stock change would leave less on hand than customers hold (carries ``sku``, ``on_hand``, ``reserved``)."""
+
+    code = "stock_below_reserved"
+    title = "On-hand stock cannot go below the reserved quantity"
+
+
 class InvalidLines(ValidationFailed):
     code = "invalid_lines"
     title = "The lines of the request are invalid"
+
+
+class SlugTaken(Conflict):
+    """A staff write chose a product or category slug another one already has."""
+
+    code = "slug_taken"
+    title = "This slug is already taken"
+
+
+class SkuTaken(Conflict):
+    code = "sku_taken"
+    title = "This SKU is already taken"
+
+
+class CategoryNotEmpty(Conflict):
+    code = "category_not_empty"
+    title = "The category still has products or subcategories"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

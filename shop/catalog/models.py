@@ -37,7 +37,9 @@ class Category(models.Model):
         if self.pk is None:
             super().save(*args, **kwargs)
             kwargs = {k: v for k, v in kwargs.items() if k == "using"}
-        parent_path = Category.objects.filter(pk=self.parent_id).values_list("path", flat=True).first() or "/"
+        parent_path = "/"
+        if self.parent_id is not None:
+            parent_path = Category.objects.filter(pk=self.parent_id).values_list("path", flat=True).first() or "/"
         if f"/{self.pk}/" in parent_path:
             raise ValueError("a category cannot move below one of its descendants")
         self.path = f"{parent_path}{self.pk}/"

@@ -1,0 +1,116 @@
+"""Admin forms: they validate with the services' own rules, so a save never fails half-way, and they
+only collect input: saving is the services' job (see ``ProductAdmin.save_model``/``save_formset``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from shop.catalog.models import Category, Product, StockMovement, Variant
+from shop.catalog.services import products as services
+from shop.kernel import DomainError
+
+CURRENCY_CHOICES = [(code, code) for code in services.CURRENCIES]
+
+
+def add_domain_error(form: forms.BaseForm, exc: DomainError, default_field: str | None) -> None:
+    errors = exc.extra.get("errors") or {}
+    if not errors:
+        form.add_error(default_field, exc.detail)
+    for field, messages in errors.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class CategoryAdminForm(forms.ModelForm[Category]):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "parent", "position"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        parent = cleaned.get("parent")
+        try:
+            services.check_category_parent(category_id=self.instance.pk, parent_id=parent.pk if parent else None)
+        except DomainError as exc:
+            add_domain_error(self, exc, "parent")
+        return cleaned
+
+
+class ProductAdminForm(forms.ModelForm[Product]):
+    class Meta:
+        model = Product
+        fields = ["name", "slug", "category", "brand", "description", "attributes", "image_urls", "is_active"]
+
+    def clean_attributes(self) -> dict[str, str]:
+        try:
+            return services.check_attributes(self.cleaned_data.get("attributes") or {})
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail) from exc
+
+    def clean_image_urls(self) -> list[str]:
+        try:
+            return services.check_image_urls(self.cleaned_data.get("image_urls") or [])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail) from exc
+
+
+class VariantInlineForm(forms.ModelForm[Variant]):
+    """The SKU is set once: other contexts (carts, orders) keep it, so an existing one is read-only."""
+
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "name", "attributes", "price_amount", "compare_at_amount", "currency", "is_active", "position"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["sku"].disabled = True
+
+    def clean_sku(self) -> str:
+        sku: str = self.cleaned_data["sku"]
+        if self.instance.pk is None:
+            try:
+                services.check_sku(sku)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.detail) from exc
+        return sku
+
+    def clean_attributes(self) -> dict[str, str]:
+        try:
+            return services.check_attributes(self.cleaned_data.get("attributes") or {})
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail) from exc
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        currency = cleaned.get("currency")
+        for field in ("price_amount", "compare_at_amount"):
+            amount = cleaned.get(field)
+            if amount is None or currency is None:
+                continue
+            try:
+                services.money_of(amount=amount, currency=currency, field=field)
+            except DomainError as exc:
+                self.add_error(field, exc.detail)
+        return cleaned
+
+
+class StockAdjustForm(forms.Form):
+    """Exactly one of a delta (received +n, shrinkage -n) or a counted quantity; a note says why."""
+
+    reason = forms.ChoiceField(
+        choices=[(StockMovement.Reason.ADJUST, "Adjustment"), (StockMovement.Reason.RECEIVE, "Goods received")],
+        initial=StockMovement.Reason.ADJUST,
+    )
+    on_hand_delta = forms.IntegerField(required=False, label="Change on hand by", help_text="e.g. 12 or -3")
+    set_on_hand = forms.IntegerField(required=False, min_value=0, label="…or set on hand to (a count)")
+    note = forms.CharField(max_length=255, help_text="Why: delivery number, stock-take, damage …")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (cleaned.get("on_hand_delta") is None) == (cleaned.get("set_on_hand") is None):
+            raise forms.ValidationError("Give either a change or a counted quantity (exactly one).")
+        return cleaned

@@ -1,0 +1,394 @@
+"""Staff writes to categories, products, variants and prices (the staff API, the admin and CSV imports).
+
+Every write runs in one transaction on the catalog's database and invalidates the storefront cache
+when it commits, so the next storefront response shows it. A price change publishes
+``ProductPriceChanged`` in the same transaction (outbox), with the price read under a row lock, so
+concurrent edits each report the price they really replaced. Stock is never written here: a new
+variant gets an empty stock row, and every later change goes through ``inventory.adjust_stock``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from django.db import IntegrityError
+from django.db.models import QuerySet
+
+from shop import registry
+from shop.catalog import api
+from shop.catalog.models import Category, Product, Stock, Variant
+from shop.catalog.selectors.cache import invalidate_catalog
+from shop.kernel import Conflict, Money, NotFound, ValidationFailed
+from shop.kernel.money import CURRENCY_EXPONENTS
+
+# The price columns hold two decimal places, so currencies with three (BHD, KWD) cannot be stored exactly.
+PRICE_DECIMAL_PLACES: Final = 2
+MAX_PRICE: Final = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
+CURRENCIES: Final = tuple(sorted(c for c, e in CURRENCY_EXPONENTS.items() if e <= PRICE_DECIMAL_PLACES))
+# SKUs travel in URLs, CSV files and other contexts' rows: a conservative alphabet, no spaces or slashes.
+SKU_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SLUG_RE: Final = re.compile(r"^[-a-zA-Z0-9_]+$")
+MAX_ATTRIBUTES: Final = 50
+MAX_IMAGES: Final = 20
+
+
+class _Unset(enum.Enum):
+    """Marks an update argument that was not given (``None`` is a value: "no parent", "no compare-at")."""
+
+    token = 0
+
+
+UNSET: Final = _Unset.token
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
+
+
+# --- validation shared by the staff API, the admin forms and the CSV import -------------------------
+def money_of(*, amount: Decimal | str | int, currency: str, field: str = "price") -> Money:
+    """A storable price: a supported currency, not negative, no more decimals than the currency has."""
+    if isinstance(amount, float | bool):
+        raise _invalid(field, "Amounts are decimal strings, never floats.")
+    currency = str(currency).upper()
+    if currency not in CURRENCIES:
+        raise _invalid(field, f"Unsupported currency {currency!r}; one of {', '.join(CURRENCIES)}.")
+    try:
+        money = Money(Decimal(amount), currency)
+    except (ValueError, ArithmeticError, TypeError):
+        raise _invalid(field, f"{amount!r} is not a decimal amount.") from None
+    if money.amount != Decimal(amount):
+        raise _invalid(field, f"{currency} takes {CURRENCY_EXPONENTS[currency]} decimal places.")
+    if not Decimal(0) <= money.amount <= MAX_PRICE:
+        raise _invalid(field, f"The amount must be between 0 and {MAX_PRICE}.")
+    return money
+
+
+def check_sku(sku: str) -> str:
+    if not isinstance(sku, str) or not SKU_RE.match(sku):
+        raise _invalid("sku", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    return sku
+
+
+def check_attributes(attributes: Any, *, field: str = "attributes") -> dict[str, str]:
+    """Attributes are a flat text map (``{"colour": "blue"}``): what storefront filters and DTOs expect."""
+    if not isinstance(attributes, Mapping):
+        raise _invalid(field, "A JSON object of text values.")
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise _invalid(field, f"At most {MAX_ATTRIBUTES} attributes.")
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not 0 < len(key) <= 50 or len(value) > 200:
+            raise _invalid(field, "Names of 1-50 characters with text values of at most 200.")
+    return dict(attributes)
+
+
+def check_image_urls(image_urls: Any) -> list[str]:
+    if isinstance(image_urls, str) or not isinstance(image_urls, Sequence):
+        raise _invalid("image_urls", "A list of URLs.")
+    if len(image_urls) > MAX_IMAGES:
+        raise _invalid("image_urls", f"At most {MAX_IMAGES} images.")
+    for url in image_urls:
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 500:
+            raise _invalid("image_urls", "Each image is an http(s) URL of at most 500 characters.")
+    return list(image_urls)
+
+
+def _check_slug(slug: str) -> str:
+    if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 140:
+        raise _invalid("slug", "Letters, digits, '-' or '_' (at most 140).")
+    return slug
+
+
+def _check_parent(*, category: Category | None, parent_id: int | None) -> None:
+    """A parent must exist and must not be the category itself or one of its descendants."""
+    if parent_id is None:
+        return
+    parent = Category.objects.filter(pk=parent_id).only("path").first()
+    if parent is None:
+        raise _invalid("parent", "No such category.")
+    if category is not None and category.pk is not None and f"/{category.pk}/" in parent.path:
+        raise _invalid("parent", "A category cannot move below itself or one of its descendants.")
+
+
+def check_category_parent(*, category_id: int | None, parent_id: int | None) -> None:
+    """For forms that validate before saving (the admin)."""
+    category = Category.objects.filter(pk=category_id).first() if category_id is not None else None
+    _check_parent(category=category, parent_id=parent_id)
+
+
+def _raise_if_taken(exc: IntegrityError, clash: QuerySet[Any], error: Conflict) -> NoReturn:
+    """Turn a unique-index violation into the domain's 409 when that is what it was; anything else is a bug."""
+    if clash.exists():
+        raise error from exc
+    raise exc
+
+
+def _apply(obj: Any, changes: Mapping[str, Any]) -> list[str]:
+    """Set the given fields that really differ; return their names (nothing changed: nothing to save)."""
+    changed = [name for name, value in changes.items() if value is not UNSET and getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, changes[name])
+    return changed
+
+
+# --- categories ------------------------------------------------------------------------------------
+def create_category(*, name: str, slug: str, parent_id: int | None = None, position: int = 0) -> Category:
+    _check_slug(slug)
+    _check_parent(category=None, parent_id=parent_id)
+    if Category.objects.filter(slug=slug).exists():
+        raise api.SlugTaken(f"A category already uses the slug {slug!r}.", slug=slug)
+    try:
+        with registry.atomic("catalog"):
+            category = Category(name=name, slug=slug, parent_id=parent_id, position=position)
+            category.save()
+            invalidate_catalog()
+    except IntegrityError as exc:  # a concurrent write took the slug between our check and our insert
+        _raise_if_taken(exc, Category.objects.filter(slug=slug), api.SlugTaken(f"A category uses {slug!r}.", slug=slug))
+    return category
+
+
+def update_category(
+    *,
+    category_id: int,
+    name: str | _Unset = UNSET,
+    slug: str | _Unset = UNSET,
+    parent_id: int | _Unset | None = UNSET,
+    position: int | _Unset = UNSET,
+) -> Category:
+    """Rename, re-slug or move a category (its descendants' paths move with it)."""
+    if slug is not UNSET:
+        _check_slug(slug)
+        if Category.objects.filter(slug=slug).exclude(pk=category_id).exists():
+            raise api.SlugTaken(f"A category already uses the slug {slug!r}.", slug=slug)
+    try:
+        with registry.atomic("catalog"):
+            category = Category.objects.select_for_update().filter(pk=category_id).first()
+            if category is None:
+                raise NotFound("No such category.")
+            if parent_id is not UNSET:
+                _check_parent(category=category, parent_id=parent_id)
+            changed = _apply(category, {"name": name, "slug": slug, "parent_id": parent_id, "position": position})
+            if changed:
+                try:
+                    category.save()
+                except ValueError as exc:  # Category.save() refuses cycles a concurrent move could create
+                    raise _invalid("parent", str(exc)) from exc
+                invalidate_catalog()
+    except IntegrityError as exc:  # a concurrent write took the slug between our check and our insert
+        _raise_if_taken(exc, Category.objects.filter(slug=slug), api.SlugTaken(f"A category uses {slug!r}.", slug=slug))
+    return category
+
+
+def delete_category(*, category_id: int) -> None:
+    """Only an empty category goes: products and subcategories must move first."""
+    with registry.atomic("catalog"):
+        category = Category.objects.select_for_update().filter(pk=category_id).first()
+        if category is None:
+            raise NotFound("No such category.")
+        if category.children.exists() or category.products.exists():
+            raise api.CategoryNotEmpty()
+        category.delete()
+        invalidate_catalog()
+
+
+# --- products --------------------------------------------------------------------------------------
+def _check_category(category_id: int) -> None:
+    if not Category.objects.filter(pk=category_id).exists():
+        raise _invalid("category", "No such category.")
+
+
+def create_product(
+    *,
+    name: str,
+    slug: str,
+    category_id: int,
+    description: str = "",
+    brand: str = "",
+    attributes: Mapping[str, str] | None = None,
+    image_urls: Sequence[str] | None = None,
+    is_active: bool = True,
+) -> Product:
+    _check_slug(slug)
+    _check_category(category_id)
+    attributes = check_attributes(attributes or {})
+    image_urls = check_image_urls(image_urls or [])
+    if Product.objects.filter(slug=slug).exists():
+        raise api.SlugTaken(f"A product already uses the slug {slug!r}.", slug=slug)
+    try:
+        with registry.atomic("catalog"):
+            product = Product.objects.create(
+                name=name,
+                slug=slug,
+                category_id=category_id,
+                description=description,
+                brand=brand,
+                attributes=attributes,
+                image_urls=image_urls,
+                is_active=is_active,
+            )
+            invalidate_catalog()
+    except IntegrityError as exc:
+        _raise_if_taken(exc, Product.objects.filter(slug=slug), api.SlugTaken(f"A product uses {slug!r}.", slug=slug))
+    return product
+
+
+def update_product(
+    *,
+    product_id: int,
+    name: str | _Unset = UNSET,
+    slug: str | _Unset = UNSET,
+    category_id: int | _Unset = UNSET,
+    description: str | _Unset = UNSET,
+    brand: str | _Unset = UNSET,
+    attributes: Mapping[str, str] | _Unset = UNSET,
+    image_urls: Sequence[str] | _Unset = UNSET,
+    is_active: bool | _Unset = UNSET,
+) -> Product:
+    """Change the given fields; an unchanged product is not written (and the cache stays warm)."""
+    if slug is not UNSET:
+        _check_slug(slug)
+        if Product.objects.filter(slug=slug).exclude(pk=product_id).exists():
+            raise api.SlugTaken(f"A product already uses the slug {slug!r}.", slug=slug)
+    if category_id is not UNSET:
+        _check_category(category_id)
+    changes: dict[str, Any] = {
+        "name": name,
+        "slug": slug,
+        "category_id": category_id,
+        "description": description,
+        "brand": brand,
+        "attributes": UNSET if attributes is UNSET else check_attributes(attributes),
+        "image_urls": UNSET if image_urls is UNSET else check_image_urls(image_urls),
+        "is_active": is_active,
+    }
+    try:
+        with registry.atomic("catalog"):
+            product = Product.objects.select_for_update().filter(pk=product_id).first()
+            if product is None:
+                raise NotFound("No such product.")
+            changed = _apply(product, changes)
+            if changed:
+                product.save(update_fields=[*changed, "updated_at"])
+                invalidate_catalog()
+    except IntegrityError as exc:
+        _raise_if_taken(exc, Product.objects.filter(slug=slug), api.SlugTaken(f"A product uses {slug!r}.", slug=slug))
+    return product
+
+
+def deactivate_product(*, product_id: int) -> Product:
+    """Products are retired, never deleted: orders and stock movements still point at their variants."""
+    return update_product(product_id=product_id, is_active=False)
+
+
+# --- variants and prices ---------------------------------------------------------------------------
+def create_variant(
+    *,
+    product_id: int,
+    sku: str,
+    price: Money,
+    name: str = "",
+    attributes: Mapping[str, str] | None = None,
+    compare_at_price: Money | None = None,
+    is_active: bool = True,
+    position: int = 0,
+) -> Variant:
+    """A new SKU with an empty stock row (stock arrives through ``adjust_stock``, logged)."""
+    check_sku(sku)
+    price = money_of(amount=price.amount, currency=price.currency)
+    if compare_at_price is not None:
+        compare_at_price = money_of(
+            amount=compare_at_price.amount, currency=compare_at_price.currency, field="compare_at_price"
+        )
+        if compare_at_price.currency != price.currency:
+            raise _invalid("compare_at_price", "The compare-at price must be in the price's currency.")
+    attributes = check_attributes(attributes or {})
+    if Variant.objects.filter(sku=sku).exists():
+        raise api.SkuTaken(f"The SKU {sku!r} already exists.", sku=sku)
+    try:
+        with registry.atomic("catalog"):
+            if not Product.objects.filter(pk=product_id).exists():
+                raise NotFound("No such product.")
+            variant = Variant.objects.create(
+                product_id=product_id,
+                sku=sku,
+                name=name,
+                attributes=attributes,
+                price_amount=price.amount,
+                compare_at_amount=compare_at_price.amount if compare_at_price is not None else None,
+                currency=price.currency,
+                is_active=is_active,
+                position=position,
+            )
+            Stock.objects.create(variant=variant)
+            invalidate_catalog()
+    except IntegrityError as exc:
+        _raise_if_taken(exc, Variant.objects.filter(sku=sku), api.SkuTaken(f"The SKU {sku!r} exists.", sku=sku))
+    return variant
+
+
+def update_variant(
+    *,
+    sku: str,
+    price: Money | _Unset = UNSET,
+    compare_at_price: Money | _Unset | None = UNSET,
+    name: str | _Unset = UNSET,
+    attributes: Mapping[str, str] | _Unset = UNSET,
+    is_active: bool | _Unset = UNSET,
+    position: int | _Unset = UNSET,
+    product_id: int | None = None,
+) -> Variant:
+    """Change a SKU's price, compare-at price or details. The SKU itself never changes: carts and
+    orders of other contexts keep it. ``product_id``, when given, must be the variant's product.
+
+    A price change (amount or currency) publishes ``ProductPriceChanged`` with the old and new price.
+    """
+    if price is not UNSET:
+        price = money_of(amount=price.amount, currency=price.currency)
+    if isinstance(compare_at_price, Money):
+        compare_at_price = money_of(
+            amount=compare_at_price.amount, currency=compare_at_price.currency, field="compare_at_price"
+        )
+    if attributes is not UNSET:
+        attributes = check_attributes(attributes)
+    with registry.atomic("catalog"):
+        variant = Variant.objects.select_for_update().filter(sku=sku).first()
+        if variant is None or (product_id is not None and variant.product_id != product_id):
+            raise api.UnknownSku(f"No variant {sku!r} here.", skus=[sku])
+        old_price = variant.price
+        new_price = price if isinstance(price, Money) else old_price
+        if compare_at_price is UNSET:
+            compare_at = variant.compare_at_price
+            if compare_at is not None and compare_at.currency != new_price.currency:
+                raise _invalid("compare_at_price", "Restate the compare-at price when the currency changes.")
+        elif compare_at_price is not None and compare_at_price.currency != new_price.currency:
+            raise _invalid("compare_at_price", "The compare-at price must be in the price's currency.")
+        changed = _apply(
+            variant,
+            {
+                "price_amount": new_price.amount,
+                "currency": new_price.currency,
+                "compare_at_amount": (
+                    UNSET
+                    if compare_at_price is UNSET
+                    else (compare_at_price.amount if compare_at_price is not None else None)
+                ),
+                "name": name,
+                "attributes": attributes,
+                "is_active": is_active,
+                "position": position,
+            },
+        )
+        if changed:
+            variant.save(update_fields=changed)
+            if new_price != old_price:
+                registry.publish(api.ProductPriceChanged(sku=variant.sku, old_price=old_price, new_price=new_price))
+            invalidate_catalog()
+    return variant
+
+
+def deactivate_variant(*, sku: str) -> Variant:
+    return update_variant(sku=sku, is_active=False)
