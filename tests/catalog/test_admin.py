@@ -4,8 +4,6 @@ is a logged movement naming the staff member; stock is never a bare field edit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +12,6 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
-from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.helpers import outbox
@@ -23,26 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 ADMIN = "/admin/catalog"
 PRICE_CHANGED = "catalog.ProductPriceChanged"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], AbstractContextManager[Any]]:
-    def run() -> AbstractContextManager[Any]:
-        return django_capture_on_commit_callbacks(using=alias_for_context("catalog"), execute=True)
-
-    return run
-
-
-@pytest.fixture
-def staff_user() -> User:
-    return User.objects.create_superuser("staff@example.com", "staff-pass-123456")
-
-
-@pytest.fixture
-def browser(staff_user: User) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 @pytest.fixture

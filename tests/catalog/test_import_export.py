@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +17,6 @@ from rest_framework.test import APIClient
 
 from shop.catalog.admin.resources import ProductVariantResource, StockResource
 from shop.catalog.models import Product, Stock, StockMovement, Variant
-from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.catalog.factories import CategoryFactory, VariantFactory
 from tests.helpers import outbox
@@ -30,26 +27,6 @@ PRICE_CHANGED = "catalog.ProductPriceChanged"
 PRODUCTS_HEADER = (
     "product_slug,product_name,category_slug,brand,sku,variant_name,price,compare_at_price,currency,active"
 )
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], AbstractContextManager[Any]]:
-    def run() -> AbstractContextManager[Any]:
-        return django_capture_on_commit_callbacks(using=alias_for_context("catalog"), execute=True)
-
-    return run
-
-
-@pytest.fixture
-def staff_user() -> User:
-    return User.objects.create_superuser("staff@example.com", "staff-pass-123456")
-
-
-@pytest.fixture
-def browser(staff_user: User) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 def dataset(text: str) -> tablib.Dataset:

@@ -4,7 +4,6 @@ is what the storefront shows next (prices, stock), with the events and the movem
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,6 @@ from rest_framework.test import APIClient
 
 from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
 from shop.catalog.views import staff as staff_views
-from shop.registry.router import alias_for_context
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.helpers import assert_problem, outbox
 
@@ -23,17 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 STAFF = "/api/v1/catalog/staff"
 STOREFRONT = "/api/v1/catalog/products"
 PRICE_CHANGED = "catalog.ProductPriceChanged"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], AbstractContextManager[Any]]:
-    """Run what a write registered for "after commit" (the cache bump, the outbox relay), as a real
-    commit would: the test's own transaction never commits."""
-
-    def run() -> AbstractContextManager[Any]:
-        return django_capture_on_commit_callbacks(using=alias_for_context("catalog"), execute=True)
-
-    return run
 
 
 @pytest.fixture
