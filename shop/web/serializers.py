@@ -17,3 +17,14 @@ class StrictInputSerializer(serializers.Serializer[Any]):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class MoneyOutput(serializers.Serializer[Any]):
+    """``kernel.Money`` on the wire, for every context: the amount as a decimal string already
+    quantized to the currency's minor unit (never a float), and the ISO 4217 code."""
+
+    amount = serializers.CharField(help_text='Decimal string in the currency\'s minor unit, e.g. "12.50".')
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. EUR.")
+
+    class Meta:
+        ref_name = "Money"

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from shop.catalog.models import Category, Product, Stock, Variant
 from shop.catalog.services import products as product_services
 from shop.kernel import Money, ValidationFailed
-from shop.web.serializers import StrictInputSerializer
+from shop.web.serializers import MoneyOutput, StrictInputSerializer
 
 
 # --- money -------------------------------------------------------------------------------------------
@@ -46,11 +46,6 @@ class MoneyInput(StrictInputSerializer):
             return product_services.money_of(amount=attrs["amount"], currency=attrs["currency"], field="amount")
         except ValidationFailed as exc:
             raise serializers.ValidationError(exc.extra.get("errors") or exc.detail) from exc
-
-
-class MoneyOutput(serializers.Serializer[Money]):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
-    currency = serializers.CharField()
 
 
 def _text_map() -> serializers.DictField:

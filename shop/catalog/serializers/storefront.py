@@ -12,18 +12,10 @@ from typing import Any
 from rest_framework import serializers
 
 from shop.catalog.selectors import products as selectors
-from shop.web.serializers import StrictInputSerializer
+from shop.web.serializers import MoneyOutput, StrictInputSerializer
 
 ATTRIBUTE_PATTERN = r"^[A-Za-z0-9_-]{1,40}:[^:]{1,100}$"
 MAX_ATTRIBUTE_FILTERS = 10
-
-
-class MoneyOutput(serializers.Serializer[Any]):
-    amount = serializers.CharField(help_text='Decimal string in the currency\'s minor unit, e.g. "12.50".')
-    currency = serializers.CharField(help_text="ISO 4217 code, e.g. EUR.")
-
-    class Meta:
-        ref_name = "Money"
 
 
 class CategoryRefOutput(serializers.Serializer[Any]):
