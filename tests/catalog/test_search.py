@@ -68,6 +68,19 @@ def test_search_combines_with_filters_and_other_sorts(api_client: APIClient) -> 
     assert cheap.pk != dear.pk
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_one_letter_typo_in_a_short_word_finds_the_product(api_client: APIClient) -> None:
+    make("Jacket")
+    make("Wool Hat")
+    make("Racket")
+    assert found(api_client, "jaket") == ["Jacket"]  # wrong letter
+    assert found(api_client, "jackt") == ["Jacket"]  # missing letter
+    assert found(api_client, "woool hat") == ["Wool Hat"]  # extra letter, in a two-word query
+    assert found(api_client, "racket") == ["Racket"]  # a known word stays itself
+    assert found(api_client, "jxxxet") == []
+
+
 @pytest.mark.django_db
 def test_search_treats_like_wildcards_literally(api_client: APIClient) -> None:
     make("100% Cotton Tee")
@@ -107,7 +120,7 @@ def big_catalog(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
 @pytest.mark.django_db
 def test_the_search_query_uses_the_gin_indexes(big_catalog: None) -> None:
     assert Product.objects.count() == SEEDED + 4
-    for q in ("nimbus trail runner", "zephyrne", "ephyri"):
+    for q in ("nimbus trail runner", "zephyrne", "ephyri", "jaket"):
         query = selectors.ProductQuery(q=q, sort="relevance")
         plan = selectors.product_queryset(query)[:21].explain()
         assert "Bitmap Index Scan on catalog_product_search_gin" in plan, plan
@@ -128,6 +141,20 @@ def test_exact_name_first_then_typos_and_substrings_at_100k(big_catalog: None, a
     assert found(api_client, "nimbus trail runnner")[0] == "Nimbus Trail Runner"
     assert found(api_client, "zephyrne")[0] == "Zephyrine Windbreaker"
     assert found(api_client, "ephyri") == ["Zephyrine Windbreaker"]  # a substring
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_typo_in_a_short_word_is_corrected_at_100k(big_catalog: None, api_client: APIClient) -> None:
+    # Word similarity of "jaket" to "Jacket" is 0.44, under the trigram threshold: the lexicon corrects it.
+    jackets = found(api_client, "jaket")
+    assert len(jackets) == 100
+    assert all("Jacket" in name for name in jackets)
+    wool_jackets = found(api_client, "wool jaket")  # the other word still has to match
+    assert wool_jackets and all("Wool" in name and "Jacket" in name for name in wool_jackets)
+    # Known words are never "corrected" to their neighbours, and negation survives a correction.
+    assert all("Sweater" in name for name in found(api_client, "sweater"))
+    assert not any("Wool" in name for name in found(api_client, "jaket -wool"))
 
 
 @pytest.mark.postgres

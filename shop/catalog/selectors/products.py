@@ -13,9 +13,10 @@ which no index on ``name`` can serve). Whole-name similarity (``%``, ``trigram_s
 out: word similarity is never lower, and at 100k products the ``%`` arm's low threshold made broad
 queries 2-5x slower (measured "fjallmark" 330 ms vs 60 ms; "merino sweater" 72 vs 23 ms).
 Ranking: exact name first, then ``ts_rank`` (name A, brand B, description C) plus word similarity.
-SQLite gets a plain ``icontains`` with exact/prefix ranking. Known limit of trigrams: a typo inside
-a short single-word query ("jaket") falls below the threshold; a typo within a longer word or a
-multi-word query is found.
+A typo in a short word ("jaket": word similarity 0.44) falls below that threshold, so a fourth arm
+corrects unknown query words against a lexicon of name and brand words (edit distance 1) and
+matches the corrected words through the same full-text index. SQLite gets a plain ``icontains``
+with exact/prefix ranking.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import base64
 import binascii
 import json
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +36,7 @@ from typing import Any, Literal
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connections
 from django.db.models import (
+    BooleanField,
     Case,
     DecimalField,
     Exists,
@@ -49,6 +52,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import IExact
@@ -65,6 +69,7 @@ MAX_CURSOR_CHARS = 1000
 _NO_PRICE_ASC = Decimal("10000000000.00")
 _NO_PRICE_DESC = Decimal("-1.00")
 _MAX_INT = 2**63 - 1
+_WORD = re.compile(r"[^\W_]+")
 
 
 class InvalidCursor(ValueError):
@@ -270,6 +275,51 @@ def _filtered(query: ProductQuery) -> QuerySet[Product]:
     return qs
 
 
+# Each query word not in the lexicon (migration 0003) is widened to the lexicon words one edit away;
+# the words are AND-ed and negated words (``-wool``) kept negated, as websearch does. NULL (matches
+# nothing) unless some word was corrected, so this arm never widens a query whose words are all
+# known. One uncorrelated subquery: PostgreSQL runs it once (an InitPlan), then probes the same GIN
+# index on ``search_vector``.
+_CORRECTED_TSQUERY = """search_vector @@ (
+  SELECT CASE WHEN bool_or(x.fixed) THEN to_tsquery('english',
+    string_agg(x.alts, ' & ') || (SELECT coalesce(string_agg(' & !' || n, ''), '') FROM unnest(%s::text[]) AS n)
+  ) END
+  FROM (
+    SELECT '(' || string_agg(c.word, ' | ') || ')' AS alts, bool_or(c.fixed) AS fixed
+    FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, n)
+    CROSS JOIN LATERAL (
+      SELECT t.term AS word, false AS fixed
+      UNION ALL
+      SELECT s.word, true FROM catalog_search_word s
+      WHERE s.word %% t.term AND levenshtein(s.word, t.term) <= 1
+        AND NOT EXISTS (SELECT 1 FROM catalog_search_word k WHERE k.word = t.term)
+    ) AS c
+    GROUP BY t.n
+  ) AS x
+)"""
+_MAX_QUERY_WORDS = 8
+
+
+def _query_words(q: str) -> tuple[list[str], list[str]]:
+    """(wanted, negated) plain words of the query, lower-cased as the lexicon holds them; none when
+    the query quotes a phrase (websearch's phrase semantics are not rebuilt here)."""
+    if '"' in q:
+        return [], []
+    wanted: list[str] = []
+    negated: list[str] = []
+    for token in q.lower().split():
+        words = [w for w in _WORD.findall(token) if len(w) >= 3 or token.startswith("-")]
+        (negated if token.startswith("-") else wanted).extend(words)
+    return wanted[:_MAX_QUERY_WORDS], negated[:_MAX_QUERY_WORDS]
+
+
+def _corrected_words_match(q: str) -> Q:
+    wanted, negated = _query_words(q)
+    if not wanted:
+        return Q()  # an empty Q drops out of the OR
+    return Q(RawSQL(_CORRECTED_TSQUERY, (negated, wanted), output_field=BooleanField()))
+
+
 def _searched(qs: QuerySet[Product], q: str, *, rank: bool) -> QuerySet[Product]:
     if _vendor() == "postgresql":
         query = SearchQuery(q, config="english", search_type="websearch")
@@ -277,7 +327,11 @@ def _searched(qs: QuerySet[Product], q: str, *, rank: bool) -> QuerySet[Product]
             Q(search_vector=query)  # words, stemmed: GIN on the stored tsvector
             | Q(name__trigram_word_similar=q)  # (part of) the name, mistyped: word similarity >= 0.6
             | Q(_ILike(F("name"), f"%{_like_escape(q)}%"))  # a substring; the trigram GIN serves ILIKE
+            | _corrected_words_match(q)  # a short word one edit off a known word ("jaket")
         )
+        _, negated = _query_words(q)
+        if negated:  # "-wool" excludes whatever arm found the product (trigrams know no negation)
+            qs = qs.exclude(search_vector=SearchQuery(" or ".join(negated), config="english", search_type="websearch"))
         if rank:
             qs = qs.annotate(
                 sort_exact=Case(When(name__iexact=q, then=Value(1)), default=Value(0), output_field=IntegerField()),
