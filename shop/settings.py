@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "shop.registry.sweep_outbox", "schedule": SHOP_OUTBOX_SWEEP_SECONDS},
     "flush-expired-tokens": {"task": "shop.users.flush_expired_tokens", "schedule": 24 * 3600},
     "release-expired-reservations": {"task": "shop.catalog.release_expired_reservations", "schedule": 60.0},
+    "delete-expired-guest-carts": {"task": "shop.cart.delete_expired_guest_carts", "schedule": 3600.0},
 }
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
@@ -294,6 +295,10 @@ SHOP_CURRENCY: str = env.str("SHOP_CURRENCY", default="EUR")
 # Catalog inventory: StockLow fires when available stock drops to this or below; callers' default hold time.
 SHOP_STOCK_LOW_THRESHOLD: int = env.int("SHOP_STOCK_LOW_THRESHOLD", default=5)
 SHOP_RESERVATION_TTL_S: int = env.int("SHOP_RESERVATION_TTL_S", default=15 * 60)
+# Carts: quantity per line 1..max, different items per cart, lifetime of an untouched guest cart.
+SHOP_CART_MAX_QUANTITY: int = env.int("SHOP_CART_MAX_QUANTITY", default=99)
+SHOP_CART_MAX_LINES: int = env.int("SHOP_CART_MAX_LINES", default=100)
+SHOP_GUEST_CART_TTL_DAYS: int = env.int("SHOP_GUEST_CART_TTL_DAYS", default=30)
 
 # --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------
 _email_url = env.str("EMAIL_URL", default="")

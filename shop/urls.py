@@ -13,6 +13,7 @@ urlpatterns = [
     path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
     path("api/v1/", include("shop.users.urls")),
     path("api/v1/catalog/", include("shop.catalog.urls")),
+    path("api/v1/cart/", include("shop.cart.urls")),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

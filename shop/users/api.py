@@ -12,6 +12,7 @@ from typing import ClassVar, Protocol
 from shop.kernel import Conflict, Event, NotFound, PermissionDenied, ValidationFailed, idempotent
 
 MAX_ADDRESSES_PER_USER = 20
+MAX_FOUND_USERS = 500
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -104,6 +105,12 @@ class UsersAPI(Protocol):
     @idempotent
     def get_users(self, *, user_ids: Sequence[int]) -> list[User]:
         """The users that exist among ``user_ids`` (one query, order of ``user_ids``)."""
+        ...
+
+    @idempotent
+    def find_users(self, *, email_contains: str, limit: int = MAX_FOUND_USERS) -> list[User]:
+        """Users whose email contains the text (case-insensitive), newest first, at most ``limit``
+        (capped at ``MAX_FOUND_USERS``); none for blank text. For staff search in other contexts' admin."""
         ...
 
     @idempotent

@@ -47,6 +47,11 @@ def users_by_ids(*, user_ids: Sequence[int]) -> list[User]:
     return [found[i] for i in dict.fromkeys(user_ids) if i in found]
 
 
+def users_with_email_containing(*, text: str, limit: int) -> list[User]:
+    """Staff search (e.g. carts or orders by customer email): case-insensitive, newest first, bounded."""
+    return list(User.objects.filter(email__icontains=text.strip()).order_by("-date_joined", "-pk")[:limit])
+
+
 def addresses_of(*, user_id: int) -> QuerySet[Address]:
     return Address.objects.filter(user_id=user_id)
 

@@ -199,6 +199,14 @@ class UsersService:
     def get_users(self, *, user_ids: Sequence[int]) -> list[api.User]:
         return [selectors.to_user_dto(u) for u in selectors.users_by_ids(user_ids=user_ids)]
 
+    def find_users(self, *, email_contains: str, limit: int = api.MAX_FOUND_USERS) -> list[api.User]:
+        if not email_contains.strip():
+            return []
+        limit = max(1, min(limit, api.MAX_FOUND_USERS))
+        return [
+            selectors.to_user_dto(u) for u in selectors.users_with_email_containing(text=email_contains, limit=limit)
+        ]
+
     def get_address(self, *, user_id: int, address_id: int) -> api.Address:
         address = selectors.address_of(user_id=user_id, address_id=address_id)
         if address is None:

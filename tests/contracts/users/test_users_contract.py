@@ -95,6 +95,20 @@ def test_get_users_of_nothing_is_empty(users_api: UsersAPI) -> None:
     assert users_api.get_users(user_ids=(987_654_321,)) == []
 
 
+def test_find_users_by_part_of_the_email_newest_first_and_bounded(users_api: UsersAPI) -> None:
+    older = UserFactory.create(email="ada@lovelace.example")
+    newer = UserFactory.create(email="ADA.king@lovelace.example")
+    UserFactory.create(email="grace@hopper.example")
+
+    got = users_api.find_users(email_contains="LOVELACE")
+
+    assert [u.id for u in got] == [newer.pk, older.pk]
+    assert got[1] == _expected_user(older)
+    assert [u.id for u in users_api.find_users(email_contains="lovelace", limit=1)] == [newer.pk]
+    assert users_api.find_users(email_contains="  ") == []
+    assert users_api.find_users(email_contains="nobody@") == []
+
+
 def test_get_address_of_own_address(users_api: UsersAPI) -> None:
     address = AddressFactory.create(label="home", line2="c/o Babbage", region="BE", phone="+49 30 1234")
 

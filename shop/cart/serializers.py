@@ -1,0 +1,50 @@
+"""Wire shapes of the cart API. Inputs name only a SKU and a quantity: prices, totals and owners
+never come from the client. Outputs render ``api.Cart`` (the whole cart, every time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from shop.web.serializers import MoneyOutput, StrictInputSerializer
+
+
+class AddLineInput(StrictInputSerializer):
+    sku = serializers.CharField(max_length=64, trim_whitespace=True)
+    quantity = serializers.IntegerField(default=1, help_text="How many to add to the line (summed).")
+
+
+class SetQuantityInput(StrictInputSerializer):
+    quantity = serializers.IntegerField(help_text="The line's new quantity.")
+
+
+class CartLineOutput(serializers.Serializer[Any]):
+    sku = serializers.CharField()
+    product_id = serializers.IntegerField(allow_null=True)
+    product_name = serializers.CharField()
+    product_slug = serializers.CharField()
+    variant_name = serializers.CharField()
+    attributes = serializers.DictField(child=serializers.CharField())
+    quantity = serializers.IntegerField()
+    unit_price = MoneyOutput(allow_null=True, help_text="The catalog's price now.")
+    line_total = MoneyOutput(allow_null=True)
+    price_when_added = MoneyOutput()
+    available = serializers.IntegerField(help_text="Units the catalog can sell now.")
+    is_sold = serializers.BooleanField(help_text="False when the item can no longer be bought.")
+
+
+class CartWarningOutput(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(choices=["price_changed", "insufficient_stock", "not_sold", "not_merged"])
+    sku = serializers.CharField()
+    detail = serializers.CharField()
+    previous_price = MoneyOutput(allow_null=True, required=False)
+    available = serializers.IntegerField(allow_null=True, required=False)
+
+
+class CartOutput(serializers.Serializer[Any]):
+    version = serializers.IntegerField(help_text="Bumped by every change; 0 for a cart never written.")
+    lines = CartLineOutput(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = MoneyOutput(help_text="Lines that can be bought, at today's prices.")
+    warnings = CartWarningOutput(many=True)
