@@ -35,7 +35,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.load import Sample, Summary, run_load
+from bench.load import HttpRequest, Sample, Summary, run_load
 from bench.scenarios import FLOOR, SCENARIOS, Fixture, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,9 +193,8 @@ def login(base: str, email: str, password: str) -> str:
     return access
 
 
-def smoke(base: str, scenario: Scenario, fx: Fixture) -> None:
+def smoke(base: str, scenario: Scenario, request: HttpRequest) -> None:
     """One request before the load, so a broken scenario fails loudly instead of reporting 100 % errors."""
-    request = scenario.request(fx)
     response = httpx.request(
         request.method, base + request.path, headers=request.headers, content=request.body or None, timeout=10
     )
@@ -303,9 +302,9 @@ def bench(args: argparse.Namespace) -> int:
             access=login(base, seeded["email"], seeded["password"]),
             extra=seeded["extra"],
         )
-        requests = {scenario.name: scenario.request(fx) for scenario in scenarios}
+        requests = {scenario.name: scenario.requests(fx) for scenario in scenarios}
         for scenario in scenarios:
-            smoke(base, scenario, fx)
+            smoke(base, scenario, requests[scenario.name][0])
         # Interleaved rounds: floor, A, B, floor, A, B, ... so that background load drifting during the run
         # (other jobs on a shared 2-core box) hits the floor and every scenario alike, and the ratio holds.
         for round_no in range(args.rounds):

@@ -2,14 +2,15 @@
 
 A scenario's ``path`` is a ``str.format`` template over the fixture, e.g. ``"/bench/floor/{fx.user_id}"`` or
 ``"/api/v1/products/{fx.extra[product_id]}/"``; ``headers`` and ``body`` are functions of the fixture, so tokens
-and seeded ids are filled in once, before the load starts.
+and seeded ids are filled in once, before the load starts. A scenario with ``spread`` sends one request per fixture
+that function returns (e.g. one per seeded customer), in turn.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.load import HttpRequest
@@ -27,6 +28,7 @@ class Fixture:
 
 Headers = Callable[[Fixture], dict[str, str]]
 Body = Callable[[Fixture], Any]
+Spread = Callable[[Fixture], Sequence[Fixture]]
 
 
 def anonymous(fx: Fixture) -> dict[str, str]:
@@ -44,6 +46,11 @@ class Scenario:
     path: str  # str.format template with ``fx`` (the Fixture) in scope
     headers: Headers = anonymous
     body: Body | None = None  # a JSON-serialisable value, sent as application/json
+    spread: Spread | None = None  # the fixtures to send the request as, in turn; None: ``fx`` alone
+
+    def requests(self, fx: Fixture) -> list[HttpRequest]:
+        """What the load sends in turn; the first one is also the smoke test."""
+        return [self.request(each) for each in (self.spread(fx) if self.spread else [fx])]
 
     def request(self, fx: Fixture) -> HttpRequest:
         headers = self.headers(fx)
@@ -59,6 +66,26 @@ def uncached(fx: Fixture) -> dict[str, str]:
     return {**anonymous(fx), "X-Bench-No-Cache": "1"}
 
 
+def cart_customers(fx: Fixture) -> list[Fixture]:
+    """Each seeded cart customer in turn (bench/seed.py: a cart of exactly 10 lines each)."""
+    return [replace(fx, user_id=c["user_id"], access=c["access"]) for c in fx.extra["cart_customers"]]
+
+
+def cart_lines(fx: Fixture) -> list[Fixture]:
+    """Every line of every seeded cart, customers innermost: the requests in flight together hit different carts, so
+    the scenario measures an add, not clients queueing on one cart's row lock."""
+    customers = fx.extra["cart_customers"]
+    return [
+        replace(fx, user_id=c["user_id"], access=c["access"], extra={**fx.extra, "sku": c["skus"][i]})
+        for i in range(len(customers[0]["skus"]))
+        for c in customers
+    ]
+
+
+def one_unit(fx: Fixture) -> dict[str, Any]:
+    return {"sku": fx.extra["sku"], "quantity": 1}
+
+
 # The floor: a bare DRF APIView doing one primary-key read (bench/urls.py), measured in the same run.
 FLOOR = Scenario("floor (DRF + 1 pk read)", "GET", "/bench/floor/{fx.user_id}")
 
@@ -72,4 +99,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("catalog detail (cached)", "GET", PRODUCTS + "{fx.extra[product_slug]}/"),
     Scenario("catalog detail (uncached)", "GET", PRODUCTS + "{fx.extra[product_slug]}/", uncached),
     Scenario("catalog search (uncached)", "GET", PRODUCTS + "?q=merino+sweater", uncached),
+    # Cart, signed in, over 64 customers' 10-line carts in turn; every response is the whole cart (10 lines).
+    Scenario("add to cart", "POST", "/api/v1/cart/lines/", bearer, body=one_unit, spread=cart_lines),
+    Scenario("get cart (10 lines)", "GET", "/api/v1/cart/", bearer, spread=cart_customers),
 ]

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from shop.catalog.api import InactiveProduct as InactiveProduct  # raised by add_line: part of this contract,
-from shop.catalog.api import UnknownSku as UnknownSku  # so the HTTP client re-raises the same classes
+# Raised by add_line, so part of this contract: imported here, the HTTP client re-raises the same classes.
+from shop.catalog.api import InactiveProduct, UnknownSku  # noqa: F401
 from shop.kernel import Conflict, Money, NotFound, ValidationFailed, idempotent
 
 
