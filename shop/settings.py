@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,7 @@ CELERY_BEAT_SCHEDULE = {
     "flush-expired-tokens": {"task": "shop.users.flush_expired_tokens", "schedule": 24 * 3600},
     "release-expired-reservations": {"task": "shop.catalog.release_expired_reservations", "schedule": 60.0},
     "delete-expired-guest-carts": {"task": "shop.cart.delete_expired_guest_carts", "schedule": 3600.0},
+    "cancel-unpaid-orders": {"task": "shop.orders.cancel_unpaid_orders", "schedule": 60.0},
 }
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
@@ -299,6 +301,12 @@ SHOP_RESERVATION_TTL_S: int = env.int("SHOP_RESERVATION_TTL_S", default=15 * 60)
 SHOP_CART_MAX_QUANTITY: int = env.int("SHOP_CART_MAX_QUANTITY", default=99)
 SHOP_CART_MAX_LINES: int = env.int("SHOP_CART_MAX_LINES", default=100)
 SHOP_GUEST_CART_TTL_DAYS: int = env.int("SHOP_GUEST_CART_TTL_DAYS", default=30)
+# Orders: unpaid orders are cancelled (stock released) after this; shipping is a flat rate, free at
+# or above the threshold; tax is this rate on subtotal + shipping (amounts in SHOP_CURRENCY).
+SHOP_ORDER_PAYMENT_TTL_S: int = env.int("SHOP_ORDER_PAYMENT_TTL_S", default=30 * 60)
+SHOP_SHIPPING_FLAT: Decimal = Decimal(env.str("SHOP_SHIPPING_FLAT", default="4.90"))
+SHOP_FREE_SHIPPING_OVER: Decimal = Decimal(env.str("SHOP_FREE_SHIPPING_OVER", default="50.00"))
+SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
 
 # --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------
 _email_url = env.str("EMAIL_URL", default="")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("shop.users.urls")),
     path("api/v1/catalog/", include("shop.catalog.urls")),
     path("api/v1/cart/", include("shop.cart.urls")),
+    path("api/v1/orders/", include("shop.orders.urls")),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

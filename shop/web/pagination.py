@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 MAX_PAGE_SIZE = 100
@@ -18,12 +19,40 @@ class PagePagination(PageNumberPagination):
 
 
 class NewestFirstCursorPagination(CursorPagination):
-    """Fixed-cost pages however deep the client scrolls (keyset on ``-created_at, -id``)."""
+    """Fixed-cost pages however deep the client scrolls (keyset on ``-created_at, -id``).
+
+    A cursor we did not make is the client's mistake (400 ``validation_error`` naming ``cursor``),
+    not a missing resource (DRF answers 404)."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
-    ordering = ("-created_at", "-id")
+    ordering: Any = ("-created_at", "-id")
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+
+
+def cursor_page_schema(item: type[serializers.BaseSerializer[Any]]) -> dict[str, Any]:
+    """``extend_schema`` arguments for an ``APIView`` paging by hand with a cursor pagination."""
+    envelope = inline_serializer(
+        name=f"CursorPaginated{item.__name__}List",
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+    return {
+        "parameters": [
+            OpenApiParameter("cursor", str, description="Opaque position from a previous page's next/previous link."),
+            OpenApiParameter("page_size", int, description=f"Results per page (at most {MAX_PAGE_SIZE})."),
+        ],
+        "responses": {200: envelope, 400: OpenApiResponse(description="`validation_error`: e.g. an invalid cursor")},
+    }
 
 
 def page_schema(item: type[serializers.BaseSerializer[Any]]) -> dict[str, Any]:

@@ -1,0 +1,191 @@
+"""What every other context may know about orders: the ``OrdersAPI`` Protocol, its DTOs, errors
+and events. Standard library and ``shop.kernel`` only.
+
+An order is placed by checkout from the customer's cart, with every price, name and total
+snapshotted: nothing about an order changes when the catalog does. Its status moves only forward,
+through the orders service, each move recorded in the order's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+from uuid import UUID
+
+from shop.kernel import Conflict, Event, Money, NotFound, ValidationFailed, idempotent
+
+MAX_ORDERS_PER_CALL = 100
+
+PENDING_PAYMENT = "pending_payment"
+PAID = "paid"
+FULFILLED = "fulfilled"
+DELIVERED = "delivered"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+STATUSES = (PENDING_PAYMENT, PAID, FULFILLED, DELIVERED, CANCELLED, REFUNDED)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShippingAddress:
+    full_name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    region: str
+    country: str  # ISO 3166-1 alpha-2
+    phone: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderLine:
+    sku: str
+    product_name: str
+    variant_name: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusChange:
+    from_status: str  # "" for the order's creation
+    to_status: str
+    at: datetime
+    actor: str  # "customer", "staff", "system" or "payments"
+    actor_id: int | None
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Order:
+    id: int
+    number: str  # human-friendly, e.g. "SO-7K3Q-9XW2"
+    customer_id: int
+    status: str
+    lines: list[OrderLine]
+    subtotal: Money
+    shipping: Money
+    tax: Money
+    total: Money
+    shipping_address: ShippingAddress
+    placed_at: datetime
+    payment_due_by: datetime | None  # pending_payment only: unpaid orders are cancelled after this
+    carrier: str = ""
+    tracking_number: str = ""
+    history: list[StatusChange] = field(default_factory=list)
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    title = "No such order"
+
+
+class IllegalTransition(Conflict):
+    """Carries ``from_status`` and ``to_status``."""
+
+    code = "illegal_transition"
+    title = "The order cannot move to this status from its current one"
+
+
+class CartEmpty(Conflict):
+    code = "cart_empty"
+    title = "The cart is empty"
+
+
+class ItemsUnavailable(Conflict):
+    """Carries ``skus``: lines the catalog no longer sells (remove them, then check out)."""
+
+    code = "items_unavailable"
+    title = "Some items in the cart can no longer be bought"
+
+
+class ShippingAddressRequired(ValidationFailed):
+    code = "shipping_address_required"
+    title = "Give a shipping address, or the id of one from the address book"
+
+
+class IdempotencyKeyRequired(ValidationFailed):
+    code = "idempotency_key_required"
+    title = "Checkout needs an Idempotency-Key header"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    """The key was used for a checkout with a different body."""
+
+    code = "idempotency_key_reused"
+    status = 422
+    title = "This Idempotency-Key was used for a different request"
+
+
+class CheckoutInProgress(Conflict):
+    code = "checkout_in_progress"
+    title = "A checkout with this Idempotency-Key is still in progress"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderPlaced(Event):
+    order_id: int
+    number: str
+    customer_id: int
+    total: Money
+    reservation_id: UUID
+    payment_due_by: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderPaid(Event):
+    order_id: int
+    number: str
+    customer_id: int
+    total: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderCancelled(Event):
+    order_id: int
+    number: str
+    customer_id: int
+    reason: str  # "customer", "staff", "payment_timeout"
+    was_paid: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderFulfilled(Event):
+    order_id: int
+    number: str
+    customer_id: int
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderDelivered(Event):
+    order_id: int
+    number: str
+    customer_id: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderRefunded(Event):
+    order_id: int
+    number: str
+    customer_id: int
+    amount: Money
+
+
+class OrdersAPI(Protocol):
+    context: ClassVar[str] = "orders"
+
+    @idempotent
+    def get_order(self, *, order_id: int) -> Order:
+        """The order with its lines and history; ``OrderNotFound`` otherwise."""
+        ...
+
+    @idempotent
+    def get_orders(self, *, order_ids: Sequence[int]) -> list[Order]:
+        """The orders that exist among ``order_ids`` (order of the ids; at most ``MAX_ORDERS_PER_CALL``),
+        in a fixed number of queries whatever their count."""
+        ...

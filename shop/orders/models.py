@@ -1,0 +1,94 @@
+"""Tables the orders context owns. Everything an order shows is a snapshot taken at checkout
+(SKU, names, unit prices, totals, address): no foreign key into another context, only ids."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from shop.kernel import Money
+from shop.orders import api
+
+STATUS_CHOICES = [(status, status.replace("_", " ")) for status in api.STATUSES]
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    customer_id = models.BigIntegerField(db_index=True)
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=api.PENDING_PAYMENT, db_index=True)
+    currency = models.CharField(max_length=3)
+    subtotal_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_address = models.JSONField()
+    # Checkout's idempotency: one order per (customer, key); the fingerprint is the request body's hash.
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    reservation_id = models.UUIDField(unique=True)
+    payment_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [models.Index(fields=["customer_id", "-placed_at", "-id"], name="order_customer_newest")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer_id", "idempotency_key"], name="order_one_per_idempotency_key"),
+            models.CheckConstraint(
+                condition=Q(subtotal_amount__gte=0, shipping_amount__gte=0, tax_amount__gte=0, total_amount__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(status__in=api.STATUSES), name="order_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def money(self, amount: object) -> Money:
+        return Money(amount, self.currency)  # type: ignore[arg-type]
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_amount, self.currency)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64)
+    product_name = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=200, blank=True)
+    unit_price_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="order_line_one_per_sku"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderStatusChange(models.Model):
+    """The order's history: who moved it, when, from what to what, and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=20)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "status changes"
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,92 @@
+"""Wire shapes of the orders API. Checkout takes only a shipping address (or an address-book id):
+lines, prices, totals, status and owner all come from the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from shop.orders import api
+from shop.web.serializers import MoneyOutput, StrictInputSerializer
+
+
+class ShippingAddressInput(StrictInputSerializer):
+    full_name = serializers.CharField(max_length=150)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, upper case")
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+class CheckoutInput(StrictInputSerializer):
+    shipping_address = ShippingAddressInput(required=False)
+    address_id = serializers.IntegerField(required=False, min_value=1, help_text="An address from your book.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("shipping_address" in attrs) == ("address_id" in attrs):
+            raise serializers.ValidationError("Give either shipping_address or address_id.")
+        return attrs
+
+
+class OrderListQuery(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=list(api.STATUSES), required=False)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class ShippingAddressOutput(serializers.Serializer[Any]):
+    full_name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    region = serializers.CharField()
+    country = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OrderLineOutput(serializers.Serializer[Any]):
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    variant_name = serializers.CharField()
+    unit_price = MoneyOutput()
+    quantity = serializers.IntegerField()
+    line_total = MoneyOutput()
+
+
+class StatusChangeOutput(serializers.Serializer[Any]):
+    from_status = serializers.CharField(help_text='"" for the order\'s creation.')
+    to_status = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(help_text="customer, staff, system or payments")
+    note = serializers.CharField()
+
+
+class OrderOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=list(api.STATUSES))
+    lines = OrderLineOutput(many=True)
+    subtotal = MoneyOutput()
+    shipping = MoneyOutput()
+    tax = MoneyOutput()
+    total = MoneyOutput()
+    shipping_address = ShippingAddressOutput()
+    placed_at = serializers.DateTimeField()
+    payment_due_by = serializers.DateTimeField(allow_null=True, help_text="Unpaid orders are cancelled after this.")
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    history = StatusChangeOutput(many=True)
+
+
+class OrderSummaryOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=list(api.STATUSES))
+    total = MoneyOutput()
+    item_count = serializers.IntegerField()
+    placed_at = serializers.DateTimeField()

@@ -1,0 +1,239 @@
+"""Checkout: the saga from cart to order, with no transaction spanning two contexts.
+
+1. replay: the customer's ``Idempotency-Key`` already placed an order → that order (same body) or
+   ``IdempotencyKeyReused`` (different body);
+2. read the cart (and its version) and the shipping address;
+3. reserve every line in the catalog, all or nothing, under a reservation id derived from the new
+   order's number;
+4. one orders transaction: the order (unique per customer + key), its lines, its first history
+   entry and ``OrderPlaced`` in the outbox;
+5. clear the cart if it is still the version read in 2 (a line added meanwhile stays in the cart).
+
+Any failure in 4 releases the reservation of 3 (compensation). A concurrent duplicate loses the
+unique index in 4, releases its own reservation and answers with the winner's order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from shop import registry
+from shop.cart.api import Cart, CartAPI, CartChanged, Owner
+from shop.catalog.api import CatalogAPI, Line
+from shop.kernel import ContextUnavailable, Money
+from shop.orders import api, selectors
+from shop.orders.models import Order, OrderLine, OrderStatusChange
+from shop.orders.services.lifecycle import payment_due_by
+from shop.users.api import UsersAPI
+
+log = logging.getLogger(__name__)
+
+MAX_KEY_CHARS = 255
+RESERVATION_NAMESPACE = uuid.UUID("6f1d7c52-3b8e-4d59-9a51-4c1e0f6b2a90")
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+# The stock hold outlives the payment window, so the expiry task (not the catalog's own expiry)
+# is what releases an unpaid order's stock, with the order cancelled in the same move.
+HOLD_MARGIN_S = 600
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Placed:
+    order: api.Order
+    created: bool  # False: a replay of an earlier request with the same key
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Totals:
+    subtotal: Money
+    shipping: Money
+    tax: Money
+    total: Money
+
+
+def fingerprint(body: Any) -> str:
+    """What "the same request" means for a replay: the body's canonical JSON."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def new_number() -> str:
+    """``SO-7K3Q-9XW2``: easy to read out on the phone, 40 random bits, never sequential."""
+    chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+    return f"SO-{chars[:4]}-{chars[4:]}"
+
+
+def reservation_id_for(number: str) -> uuid.UUID:
+    return uuid.uuid5(RESERVATION_NAMESPACE, number)
+
+
+def totals_for(subtotal: Money) -> Totals:
+    currency = subtotal.currency
+    free = subtotal.amount >= Decimal(settings.SHOP_FREE_SHIPPING_OVER)
+    shipping = Money.zero(currency) if free else Money(Decimal(settings.SHOP_SHIPPING_FLAT), currency)
+    tax = (subtotal + shipping) * Decimal(settings.SHOP_TAX_RATE)
+    return Totals(subtotal=subtotal, shipping=shipping, tax=tax, total=subtotal + shipping + tax)
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise api.IdempotencyKeyRequired("Send an Idempotency-Key header (e.g. a UUID) with every checkout.")
+    if len(key) > MAX_KEY_CHARS or not key.isprintable():
+        raise api.IdempotencyKeyRequired(f"The Idempotency-Key must be printable and at most {MAX_KEY_CHARS} chars.")
+    return key
+
+
+def _replay(order: Order, request_fingerprint: str) -> Placed:
+    if order.request_fingerprint != request_fingerprint:
+        raise api.IdempotencyKeyReused(order_number=order.number)
+    return Placed(order=selectors.to_order_dto(order), created=False)
+
+
+def _address(*, customer_id: int, address: api.ShippingAddress | None, address_id: int | None) -> api.ShippingAddress:
+    if address is not None:
+        return address
+    if address_id is None:
+        raise api.ShippingAddressRequired()
+    book = registry.get(UsersAPI).get_address(user_id=customer_id, address_id=address_id)
+    return api.ShippingAddress(
+        full_name=book.full_name,
+        line1=book.line1,
+        line2=book.line2,
+        city=book.city,
+        postal_code=book.postal_code,
+        region=book.region,
+        country=book.country,
+        phone=book.phone,
+    )
+
+
+def _checkable(cart: Cart) -> None:
+    if not cart.lines:
+        raise api.CartEmpty()
+    unsold = [line.sku for line in cart.lines if not line.is_sold or line.unit_price is None]
+    if unsold:
+        raise api.ItemsUnavailable(skus=unsold)
+
+
+def _create_order(
+    *, customer_id: int, key: str, request_fingerprint: str, number: str, cart: Cart, ship_to: api.ShippingAddress
+) -> Order:
+    totals = totals_for(cart.subtotal)
+    due = payment_due_by()
+    order = Order.objects.create(
+        number=number,
+        customer_id=customer_id,
+        status=api.PENDING_PAYMENT,
+        currency=totals.total.currency,
+        subtotal_amount=totals.subtotal.amount,
+        shipping_amount=totals.shipping.amount,
+        tax_amount=totals.tax.amount,
+        total_amount=totals.total.amount,
+        shipping_address=asdict(ship_to),
+        idempotency_key=key,
+        request_fingerprint=request_fingerprint,
+        reservation_id=reservation_id_for(number),
+        payment_due_by=due,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            sku=line.sku,
+            product_name=line.product_name[:200],
+            variant_name=line.variant_name[:200],
+            unit_price_amount=line.unit_price.amount,
+            quantity=line.quantity,
+            line_total_amount=line.unit_price.amount * line.quantity,
+        )
+        for line in cart.lines
+        if line.unit_price is not None
+    )
+    OrderStatusChange.objects.create(
+        order=order, from_status="", to_status=api.PENDING_PAYMENT, actor="customer", actor_id=customer_id
+    )
+    registry.publish(
+        api.OrderPlaced(
+            order_id=order.pk,
+            number=number,
+            customer_id=customer_id,
+            total=totals.total,
+            reservation_id=order.reservation_id,
+            payment_due_by=due,
+        )
+    )
+    return order
+
+
+def _release_quietly(reservation_id: uuid.UUID) -> None:
+    try:
+        registry.get(CatalogAPI).release(reservation_id=reservation_id)
+    except Exception:  # the hold expires on its own; the original error is what the caller must see
+        log.warning("could not release reservation %s; it will expire", reservation_id, exc_info=True)
+
+
+def checkout(
+    *,
+    customer_id: int,
+    idempotency_key: str,
+    request_fingerprint: str,
+    shipping_address: api.ShippingAddress | None = None,
+    address_id: int | None = None,
+) -> Placed:
+    key = _check_key(idempotency_key)
+    earlier = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
+    if earlier is not None:
+        return _replay(earlier, request_fingerprint)
+
+    ship_to = _address(customer_id=customer_id, address=shipping_address, address_id=address_id)
+    owner = Owner(user_id=customer_id)
+    cart = registry.get(CartAPI).get_cart(owner=owner)
+    _checkable(cart)
+
+    number = new_number()
+    reservation_id = reservation_id_for(number)
+    lines = [Line(sku=line.sku, quantity=line.quantity) for line in cart.lines]
+    ttl_s = settings.SHOP_ORDER_PAYMENT_TTL_S + HOLD_MARGIN_S
+    try:
+        registry.get(CatalogAPI).reserve(reservation_id=reservation_id, lines=lines, ttl_s=ttl_s)
+    except ContextUnavailable:
+        _release_quietly(reservation_id)  # the call may have reserved before the answer was lost
+        raise
+
+    try:
+        with registry.atomic("orders"):
+            order = _create_order(
+                customer_id=customer_id,
+                key=key,
+                request_fingerprint=request_fingerprint,
+                number=number,
+                cart=cart,
+                ship_to=ship_to,
+            )
+    except IntegrityError:
+        _release_quietly(reservation_id)
+        winner = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
+        if winner is None:  # not the key (a number collision, 1 in 2**40): the client may simply retry
+            raise api.CheckoutInProgress() from None
+        return _replay(winner, request_fingerprint)
+    except BaseException:
+        _release_quietly(reservation_id)
+        raise
+
+    try:
+        registry.get(CartAPI).clear(owner=owner, version=cart.version)
+    except CartChanged:
+        log.info("cart of customer %s changed during checkout of %s; left as it is", customer_id, number)
+    except ContextUnavailable:
+        log.warning("cart unavailable after checkout of %s; the customer's cart still holds the items", number)
+    placed = selectors.order_by_id(order_id=order.pk)
+    assert placed is not None
+    return Placed(order=selectors.to_order_dto(placed), created=True)

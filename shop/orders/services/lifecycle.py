@@ -1,0 +1,206 @@
+"""Order status moves: only forward, only through here, each one recorded in the history and
+announced as an event in the same transaction (outbox).
+
+    pending_payment → paid → fulfilled → delivered
+    pending_payment → cancelled (stock released)
+    paid → cancelled (payment refunded) ; paid | fulfilled | delivered | cancelled-after-paid → refunded
+
+A move locks the order row first, so two staff members (or a webhook and the expiry task) racing
+on one order cannot both win: the second sees the new status and is refused or does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from shop import registry
+from shop.catalog.api import CatalogAPI, ReservationExpired
+from shop.kernel import ContextUnavailable, Event, Money
+from shop.orders import api
+from shop.orders.models import Order, OrderStatusChange
+
+log = logging.getLogger(__name__)
+
+ALLOWED: dict[str, frozenset[str]] = {
+    api.PENDING_PAYMENT: frozenset({api.PAID, api.CANCELLED}),
+    api.PAID: frozenset({api.FULFILLED, api.CANCELLED, api.REFUNDED}),
+    api.FULFILLED: frozenset({api.DELIVERED, api.REFUNDED}),
+    api.DELIVERED: frozenset({api.REFUNDED}),
+    api.CANCELLED: frozenset({api.REFUNDED}),  # only an order that had been paid
+    api.REFUNDED: frozenset(),
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Actor:
+    kind: str  # "customer", "staff", "system", "payments"
+    id: int | None = None
+
+
+SYSTEM = Actor(kind="system")
+PAYMENTS = Actor(kind="payments")
+
+
+def _was_paid(order: Order) -> bool:
+    return OrderStatusChange.objects.filter(order=order, to_status=api.PAID).exists()
+
+
+def _event(order: Order, to_status: str, *, reason: str, was_paid: bool, amount: Money | None) -> Event | None:
+    common: dict[str, Any] = {"order_id": order.pk, "number": order.number, "customer_id": order.customer_id}
+    if to_status == api.PAID:
+        return api.OrderPaid(**common, total=order.total)
+    if to_status == api.CANCELLED:
+        return api.OrderCancelled(**common, reason=reason, was_paid=was_paid)
+    if to_status == api.FULFILLED:
+        return api.OrderFulfilled(**common, carrier=order.carrier, tracking_number=order.tracking_number)
+    if to_status == api.DELIVERED:
+        return api.OrderDelivered(**common)
+    if to_status == api.REFUNDED:
+        return api.OrderRefunded(**common, amount=amount or order.total)
+    return None
+
+
+def transition(
+    *,
+    order_id: int,
+    to_status: str,
+    actor: Actor,
+    note: str = "",
+    customer_id: int | None = None,
+    reason: str = "",
+    amount: Money | None = None,
+    only_from: frozenset[str] | None = None,
+    **fields: str,
+) -> tuple[Order, str]:
+    """Move the order and record it; returns the order and the status it came from.
+    ``customer_id`` scopes the lookup (a customer acting on someone else's order gets ``OrderNotFound``);
+    ``only_from`` narrows the legal starting statuses, checked under the row lock."""
+    with registry.atomic("orders"):
+        qs = Order.objects.select_for_update().filter(pk=order_id)
+        if customer_id is not None:
+            qs = qs.filter(customer_id=customer_id)
+        order = qs.first()
+        if order is None:
+            raise api.OrderNotFound(order_id=order_id)
+        from_status = order.status
+        was_paid = from_status != api.PENDING_PAYMENT and (from_status != api.CANCELLED or _was_paid(order))
+        allowed = to_status in ALLOWED[from_status] and (only_from is None or from_status in only_from)
+        if not allowed or (from_status == api.CANCELLED and not was_paid):
+            raise api.IllegalTransition(
+                f"An order that is {from_status.replace('_', ' ')} cannot become {to_status.replace('_', ' ')}.",
+                from_status=from_status,
+                to_status=to_status,
+            )
+        order.status = to_status
+        for name, value in fields.items():
+            setattr(order, name, value)
+        order.save(update_fields=["status", "updated_at", *fields])
+        OrderStatusChange.objects.create(
+            order=order, from_status=from_status, to_status=to_status, actor=actor.kind, actor_id=actor.id, note=note
+        )
+        event = _event(order, to_status, reason=reason or actor.kind, was_paid=was_paid, amount=amount)
+        if event is not None:
+            registry.publish(event)
+    return order, from_status
+
+
+def _release_stock(order: Order) -> None:
+    """Give the held stock back; if the catalog cannot answer now, its own expiry releases it."""
+    try:
+        registry.get(CatalogAPI).release(reservation_id=order.reservation_id)
+    except ContextUnavailable:
+        log.warning("catalog unavailable: reservation %s of %s left to expire", order.reservation_id, order.number)
+
+
+def cancel(*, order_id: int, actor: Actor, note: str = "", customer_id: int | None = None) -> Order:
+    """Cancel an unpaid order (its stock goes back at once); anything else is ``IllegalTransition``,
+    decided under the row lock, so a payment landing meanwhile wins. Cancelling a paid order means
+    refunding it, which needs the payments context (see ``docs/architecture.md``)."""
+    order, _ = transition(
+        order_id=order_id,
+        to_status=api.CANCELLED,
+        actor=actor,
+        note=note,
+        customer_id=customer_id,
+        reason=actor.kind if actor.kind != "system" else "payment_timeout",
+        only_from=frozenset({api.PENDING_PAYMENT}),
+    )
+    _release_stock(order)
+    return order
+
+
+def mark_paid(*, order_id: int, note: str = "") -> Order:
+    """Payment succeeded: ``paid``, and the held stock becomes sold stock. Idempotent and
+    order-safe: a repeat, or a success arriving after a later status, changes nothing."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise api.OrderNotFound(order_id=order_id)
+    if order.status == api.PENDING_PAYMENT:
+        try:
+            order, _ = transition(order_id=order_id, to_status=api.PAID, actor=PAYMENTS, note=note)
+        except api.IllegalTransition:
+            order = Order.objects.get(pk=order_id)  # a concurrent move won; fall through
+    if order.status == api.CANCELLED:
+        # Money arrived for an order that was cancelled (e.g. its payment window closed first):
+        # loud, because the customer must be refunded (the payments context will do it).
+        log.error("payment received for cancelled order %s: refund needed", order.number)
+    if order.status in (api.PAID, api.FULFILLED, api.DELIVERED):
+        try:
+            registry.get(CatalogAPI).commit(reservation_id=order.reservation_id)  # idempotent
+        except ReservationExpired:
+            log.error("order %s was paid after its stock hold expired: staff must check stock", order.number)
+    return order
+
+
+def fulfil(*, order_id: int, carrier: str, tracking_number: str, actor: Actor, note: str = "") -> Order:
+    order, _ = transition(
+        order_id=order_id,
+        to_status=api.FULFILLED,
+        actor=actor,
+        note=note or f"{carrier} {tracking_number}",
+        carrier=carrier.strip(),
+        tracking_number=tracking_number.strip(),
+    )
+    return order
+
+
+def deliver(*, order_id: int, actor: Actor, note: str = "") -> Order:
+    order, _ = transition(order_id=order_id, to_status=api.DELIVERED, actor=actor, note=note)
+    return order
+
+
+def mark_refunded(*, order_id: int, amount: Money | None = None, actor: Actor = PAYMENTS, note: str = "") -> Order:
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise api.OrderNotFound(order_id=order_id)
+    if order.status == api.REFUNDED:
+        return order  # a repeated event
+    order, _ = transition(order_id=order_id, to_status=api.REFUNDED, actor=actor, note=note, amount=amount)
+    return order
+
+
+def payment_due_by() -> Any:
+    return timezone.now() + timedelta(seconds=settings.SHOP_ORDER_PAYMENT_TTL_S)
+
+
+def cancel_unpaid(*, limit: int = 200) -> int:
+    """Cancel one batch of orders whose payment window closed, releasing their stock."""
+    ids = list(
+        Order.objects.filter(status=api.PENDING_PAYMENT, payment_due_by__lt=timezone.now())
+        .order_by("payment_due_by")
+        .values_list("pk", flat=True)[:limit]
+    )
+    cancelled = 0
+    for order_id in ids:
+        try:
+            cancel(order_id=order_id, actor=SYSTEM, note="Not paid in time.")
+            cancelled += 1
+        except api.IllegalTransition:
+            continue  # paid (or cancelled) meanwhile
+    return cancelled

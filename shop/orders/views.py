@@ -1,0 +1,146 @@
+"""The customer orders API: checkout, own orders (list, detail), cancel. Every lookup is scoped to
+``request.user``: another customer's order is a 404, exactly like a missing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.orders import api, selectors
+from shop.orders.models import Order
+from shop.orders.serializers import CheckoutInput, OrderListQuery, OrderOutput, OrderSummaryOutput
+from shop.orders.services import checkout, lifecycle
+from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
+
+PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per checkout attempt (e.g. a UUID). A retry with the same key and body returns the same order.",
+)
+
+
+def _customer_id(request: Request) -> int:
+    user_id = request.user.pk
+    assert isinstance(user_id, int)  # IsAuthenticated
+    return user_id
+
+
+class NewestOrdersFirst(NewestFirstCursorPagination):
+    ordering = ("-placed_at", "-id")
+
+
+class OrderListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_list",
+        **{
+            **cursor_page_schema(OrderSummaryOutput),
+            "parameters": [OpenApiParameter("status", OpenApiTypes.STR, enum=list(api.STATUSES))]
+            + cursor_page_schema(OrderSummaryOutput)["parameters"],
+        },
+        tags=["orders"],
+    )
+    def get(self, request: Request) -> Response:
+        """Your orders, newest first, in cursor pages (optionally one ``status``)."""
+        query = OrderListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        qs: QuerySet[Order] = selectors.orders_of(
+            customer_id=_customer_id(request), status=query.validated_data.get("status")
+        ).annotate(item_count=Sum("lines__quantity"))
+        paginator = NewestOrdersFirst()
+        page = paginator.paginate_queryset(qs, request, view=self) or []
+        rows = [
+            {
+                "id": o.pk,
+                "number": o.number,
+                "status": o.status,
+                "total": o.total,
+                "item_count": o.item_count or 0,  # type: ignore[attr-defined]
+                "placed_at": o.placed_at,
+            }
+            for o in page
+        ]
+        return paginator.get_paginated_response(OrderSummaryOutput(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_checkout",
+        parameters=[IDEMPOTENCY_KEY],
+        request=CheckoutInput,
+        responses={
+            201: OrderOutput,
+            200: OpenApiResponse(OrderOutput, description="A replay: the order this key already placed."),
+            400: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+            422: PROBLEM,
+            503: PROBLEM,
+        },
+        tags=["orders"],
+    )
+    def post(self, request: Request) -> Response:
+        """Check out the cart: stock is held, the order waits for payment until ``payment_due_by``."""
+        data = CheckoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        address: dict[str, Any] | None = data.validated_data.get("shipping_address")
+        placed = checkout.checkout(
+            customer_id=_customer_id(request),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            request_fingerprint=checkout.fingerprint(data.validated_data),
+            shipping_address=api.ShippingAddress(**address) if address is not None else None,
+            address_id=data.validated_data.get("address_id"),
+        )
+        return Response(
+            OrderOutput(placed.order).data, status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
+        )
+
+
+class OrderDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="orders_detail", responses={200: OrderOutput, 404: PROBLEM}, tags=["orders"])
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.order_of(customer_id=_customer_id(request), order_id=order_id)
+        if order is None:
+            raise api.OrderNotFound()
+        return Response(OrderOutput(selectors.to_order_dto(order)).data)
+
+
+class OrderCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=None,
+        responses={200: OrderOutput, 404: PROBLEM, 409: PROBLEM},
+        tags=["orders"],
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        """Cancel an order that is not paid yet; its stock goes back at once."""
+        customer_id = _customer_id(request)
+        order = selectors.order_of(customer_id=customer_id, order_id=order_id)
+        if order is None:
+            raise api.OrderNotFound()
+        if order.status != api.PENDING_PAYMENT:
+            raise api.IllegalTransition(
+                "Only an order awaiting payment can be cancelled here; ask us to refund a paid one.",
+                from_status=order.status,
+                to_status=api.CANCELLED,
+            )
+        lifecycle.cancel(
+            order_id=order_id, customer_id=customer_id, actor=lifecycle.Actor(kind="customer", id=customer_id)
+        )
+        refreshed = selectors.order_of(customer_id=customer_id, order_id=order_id)
+        assert refreshed is not None
+        return Response(OrderOutput(selectors.to_order_dto(refreshed)).data)

@@ -1,0 +1,128 @@
+"""The ``OrdersAPI`` contract, run against the local service and over HTTP (fixture ``binding``):
+what notifications reads about an order (customer, lines, totals as Money, status, history) does
+not depend on the binding."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shop.kernel import Money
+from shop.orders.api import (
+    MAX_ORDERS_PER_CALL,
+    Order,
+    OrderLine,
+    OrderNotFound,
+    OrdersAPI,
+    ShippingAddress,
+    StatusChange,
+)
+from shop.orders.services import OrdersService, checkout, lifecycle
+from shop.registry import codec
+from tests.contracts.kit import remote_in_process
+from tests.factories import UserFactory
+from tests.helpers import connection_of
+from tests.orders.conftest import ADDRESS, fill_cart
+
+EUR = "EUR"
+
+
+def _implementations_satisfy_the_protocol() -> None:
+    """Never called: mypy checks this assignment, so a signature drifting from ``OrdersAPI`` fails CI."""
+    impl: OrdersAPI = OrdersService()
+    del impl
+
+
+def _shape(func: Callable[..., Any]) -> tuple[Any, ...]:
+    hints = typing.get_type_hints(func)
+    params = [(p.name, p.kind, p.default, hints.get(p.name)) for p in inspect.signature(func).parameters.values()]
+    return (*params, hints.get("return"))
+
+
+def test_implementations_have_the_protocols_signatures() -> None:
+    client = remote_in_process(OrdersAPI)
+    for name, declared in codec.public_methods(OrdersAPI).items():
+        assert _shape(getattr(OrdersService, name)) == _shape(declared), name
+        assert callable(getattr(client, name))
+
+
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), EUR)
+
+
+@pytest.fixture
+def placed(stocked: Callable[..., list[str]], settings: Any) -> Order:
+    settings.SHOP_TAX_RATE = Decimal("0.10")
+    settings.SHOP_SHIPPING_FLAT = Decimal("5.00")
+    settings.SHOP_FREE_SHIPPING_OVER = Decimal("100.00")
+    sku, other = stocked(2, price="12.50")
+    user = UserFactory.create()
+    fill_cart(user, [sku], quantity=2)
+    fill_cart(user, [other], quantity=1)
+    return checkout.checkout(
+        customer_id=user.pk,
+        idempotency_key="contract-1",
+        request_fingerprint=checkout.fingerprint({"shipping_address": ADDRESS}),
+        shipping_address=ShippingAddress(line2="", region="", phone="", **ADDRESS),
+    ).order
+
+
+def test_get_order_round_trips_the_dto_with_money(orders_api: OrdersAPI, placed: Order) -> None:
+    got = orders_api.get_order(order_id=placed.id)
+
+    assert type(got) is Order and got == placed
+    assert got.status == "pending_payment" and got.number.startswith("SO-")
+    assert [type(line) for line in got.lines] == [OrderLine, OrderLine]
+    assert [(line.quantity, line.unit_price, line.line_total) for line in got.lines] == [
+        (2, eur("12.50"), eur("25.00")),
+        (1, eur("12.50"), eur("12.50")),
+    ]
+    assert (got.subtotal, got.shipping, got.tax, got.total) == (eur("37.50"), eur("5.00"), eur("4.25"), eur("46.75"))
+    assert type(got.total.amount) is Decimal
+    assert got.shipping_address.city == "London" and got.payment_due_by is not None
+    assert got.history == [
+        StatusChange(
+            from_status="",
+            to_status="pending_payment",
+            at=got.history[0].at,
+            actor="customer",
+            actor_id=got.customer_id,
+            note="",
+        )
+    ]
+
+
+def test_get_order_follows_the_lifecycle(orders_api: OrdersAPI, placed: Order) -> None:
+    lifecycle.mark_paid(order_id=placed.id)
+    lifecycle.fulfil(
+        order_id=placed.id, carrier="DHL", tracking_number="JD42", actor=lifecycle.Actor(kind="staff", id=3)
+    )
+    got = orders_api.get_order(order_id=placed.id)
+    assert (got.status, got.carrier, got.tracking_number, got.payment_due_by) == ("fulfilled", "DHL", "JD42", None)
+    assert [(h.to_status, h.actor, h.actor_id) for h in got.history][1:] == [
+        ("paid", "payments", None),
+        ("fulfilled", "staff", 3),
+    ]
+
+
+def test_a_missing_order_is_order_not_found(orders_api: OrdersAPI) -> None:
+    with pytest.raises(OrderNotFound) as missing:
+        orders_api.get_order(order_id=987654)
+    assert missing.value.code == "order_not_found" and missing.value.status == 404
+
+
+def test_get_orders_keeps_the_callers_order_in_fixed_queries(
+    orders_api: OrdersAPI, placed: Order, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(3, connection=connection_of("orders")):
+        got = orders_api.get_orders(order_ids=[987654, placed.id, placed.id])
+    assert [o.id for o in got] == [placed.id]
+    assert orders_api.get_orders(order_ids=[]) == []
+    with pytest.raises(Exception) as too_many:
+        orders_api.get_orders(order_ids=list(range(MAX_ORDERS_PER_CALL + 1)))
+    assert getattr(too_many.value, "code", None) == "validation_error"
