@@ -45,10 +45,15 @@ class Sample:
     seconds: float
     latencies_ms: list[float]  # of 2xx responses, sorted
     errors: dict[str, int]  # non-2xx by status ("429": 3), failures by name ("ConnectionResetError": 1)
+    completed: float | None = None  # what the rate counts, when not one per latency (bench/checkout.py)
+
+    @property
+    def done(self) -> float:
+        return len(self.latencies_ms) if self.completed is None else self.completed
 
     @property
     def rps(self) -> float:
-        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+        return self.done / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +75,12 @@ class Summary:
         for sample in samples:
             errors.update(sample.errors)
         seconds = sum(sample.seconds for sample in samples)
+        done = sum(sample.done for sample in samples)
         return cls(
-            rps=len(latencies) / seconds if seconds else 0.0,
+            rps=done / seconds if seconds else 0.0,
             p50_ms=percentile(latencies, 0.50),
             p99_ms=percentile(latencies, 0.99),
-            requests=len(latencies),
+            requests=round(done),
             errors=sum(errors.values()),
             error_kinds=dict(errors),
             round_rps=[sample.rps for sample in samples],
@@ -103,8 +109,9 @@ class _Exchange(asyncio.Protocol):
             self.done.set_exception(exc)
 
 
-async def _send(host: str, port: int, payload: bytes) -> str:
-    """One request on a new connection; returns the status code ("200") or the error's name."""
+async def exchange(host: str, port: int, payload: bytes) -> tuple[str, bytes]:
+    """One request on a new connection; returns the status code ("200") or the error's name, and the raw
+    response (headers and body; ``b""`` after an error)."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
     transport: asyncio.BaseTransport | None = None
@@ -113,14 +120,38 @@ async def _send(host: str, port: int, payload: bytes) -> str:
             transport, _ = await loop.create_connection(lambda: _Exchange(payload, done), host, port)
             response = await done
     except TimeoutError:
-        return "timeout"
+        return "timeout", b""
     except OSError as exc:
-        return type(exc).__name__
+        return type(exc).__name__, b""
     finally:
         if transport is not None:
             transport.close()
     status = response[9:12]
-    return status.decode("latin-1") if response.startswith(b"HTTP/1.") and status.isdigit() else "bad-response"
+    if not (response.startswith(b"HTTP/1.") and status.isdigit()):
+        return "bad-response", response
+    return status.decode("latin-1"), response
+
+
+async def _send(host: str, port: int, payload: bytes) -> str:
+    """One request on a new connection; returns the status code ("200") or the error's name."""
+    status, _ = await exchange(host, port, payload)
+    return status
+
+
+def response_body(response: bytes) -> bytes:
+    """The body of a raw HTTP/1.1 response read to the server's close (chunked or not)."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" not in head.lower():
+        return body
+    chunks: list[bytes] = []
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        chunks.append(rest[:size])
+        body = rest[size + 2 :]
+    return b"".join(chunks)
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

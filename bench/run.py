@@ -2,10 +2,11 @@
 
 1. create (if missing) and migrate a dedicated PostgreSQL database, seed it (bench/seed.py);
 2. start gunicorn (sync workers, persistent DB connections) with ``bench.settings`` on a free local port;
-3. log in over HTTP for a JWT, check every scenario answers 2xx once;
-4. load each scenario from a separate process (bench/load.py): warm-up, then a measured window;
-5. print requests/s, p50, p99, errors and the ratio to the floor; write bench/results/latest.json;
-6. stop gunicorn, always.
+3. log in over HTTP for a JWT, check every scenario answers 2xx once (and one checkout answers 201);
+4. load each scenario from a separate process (bench/load.py): warm-up, then a measured window; then, in the same
+   rounds, the checkout phase (bench/checkout.py: clients filling carts and checking them out);
+5. stop gunicorn; audit the checkout pool's stock against the orders placed (oversold units must be 0);
+6. print requests/s, p50, p99, errors and the ratio to the floor; write bench/results/latest.json.
 
 Usage: ``python -m bench.run [--seconds 8] [--warmup 2] [--rounds 4] [--connections 32] [--workers 2] [--only NAME]``.
 """
@@ -23,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -35,8 +37,10 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from bench import checkout
+from bench.checkout import CheckoutSample, Plan
 from bench.load import HttpRequest, Sample, Summary, run_load
-from bench.scenarios import FLOOR, SCENARIOS, Fixture, Scenario
+from bench.scenarios import CHECKOUT, CHECKOUT_ITERATION, FLOOR, SCENARIOS, Fixture, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -119,7 +123,9 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def migrate_and_seed() -> dict[str, Any]:
+def migrate_and_seed(*, checkout_customers: int) -> dict[str, Any]:
+    """Migrate every app (orders included) and seed; returns the seeded data and, for the checkout audit, the pool's
+    stock and the newest order id before the run."""
     import django
 
     django.setup()
@@ -129,7 +135,9 @@ def migrate_and_seed() -> dict[str, Any]:
     from bench.seed import seed
 
     call_command("migrate", interactive=False, verbosity=0)
-    seeded = asdict(seed())
+    seeded = asdict(seed(checkout_customers=checkout_customers))
+    pool = seeded["extra"]["checkout"]
+    seeded["checkout_before"] = checkout.snapshot([*pool["deep_skus"], *pool["scarce_skus"]])
     connections.close_all()  # gunicorn opens its own; nothing of ours lingers on the server
     return seeded
 
@@ -245,6 +253,62 @@ def report(rows: list[tuple[Scenario, Summary]]) -> list[dict[str, Any]]:
     return records
 
 
+def report_checkout(rounds: list[CheckoutSample], audit: checkout.Audit, plan: Plan) -> dict[str, Any]:
+    """Print the checkout phase's outcome and the oversell audit (loudly, on stderr, when it fails)."""
+    seconds = sum(r.orders.seconds for r in rounds)
+    orders = sum(r.orders.done for r in rounds)
+    out_of_stock = sum(r.out_of_stock for r in rounds)
+    checkouts = orders + out_of_stock
+    share = out_of_stock / checkouts if checkouts else 0.0
+    ended: Counter[str] = Counter()
+    for r in rounds:
+        ended.update(r.ended_in_window)
+    sold_out_in_warmup = set(rounds[0].sold_out) >= set(plan.scarce_skus)
+
+    def per_s(count: float) -> float:
+        return count / seconds if seconds else 0.0
+
+    print(
+        f"\ncheckout: {per_s(orders):.1f} orders/s (201) + {per_s(out_of_stock):.1f} out_of_stock/s (409, "
+        f"{share:.0%} of checkouts) = {per_s(checkouts):.1f} checkouts/s over {seconds:.1f} s measured; p50/p99 from "
+        f"the {ended['201']} + {ended['409']} iterations that ended in it; first warm-up {rounds[0].warmup_s:.1f} s"
+        + (
+            f" (until the {len(plan.scarce_skus)} scarce SKUs sold out)"
+            if sold_out_in_warmup
+            else " (the scarce SKUs did NOT all sell out in it)"
+        )
+    )
+    print(
+        "  checkout row: orders (201) per s, p50/p99 of the checkout request alone; iteration row: iterations"
+        " (3 adds + checkout) ending in 201 or 409 out_of_stock per s, p50/p99 from the first add to the checkout's"
+        " answer; rates count each iteration by its share of time in the window"
+    )
+    stock_sane = all(s.on_hand_after >= s.reserved_after >= 0 for s in audit.skus)
+    matched = all(s.ordered == s.held + s.sold for s in audit.skus)
+    print(
+        f"oversold units: {audit.oversold}  (audit of the bench database, {len(audit.skus)} pool SKUs, "
+        f"{len(audit.sold_out)} sold out: {audit.ordered} units in {audit.orders} orders, {audit.held} units reserved;"
+        f" on_hand >= reserved >= 0: {'yes' if stock_sane else 'NO'}; ordered = reserved per SKU: "
+        f"{'yes' if matched else 'NO'})"
+    )
+    if audit.problems:
+        print("bench: CHECKOUT OVERSELL AUDIT FAILED:\n  " + "\n  ".join(audit.problems), file=sys.stderr)
+    if not audit.sold_out:
+        print("bench: no checkout SKU sold out: the oversell audit was not exercised", file=sys.stderr)
+    return {
+        "measured_seconds": round(seconds, 3),
+        "orders_per_s": round(per_s(orders), 2),
+        "out_of_stock_per_s": round(per_s(out_of_stock), 2),
+        "checkouts_per_s": round(per_s(checkouts), 2),
+        "out_of_stock_share": round(share, 3),
+        "ended_in_window": dict(ended),
+        "round_warmup_s": [round(r.warmup_s, 2) for r in rounds],
+        "scarce_skus_sold_out_in_first_warmup": sold_out_in_warmup,
+        "orders_answered_201_incl_warmup": audit.expected_orders,
+        "audit": audit.as_json(),
+    }
+
+
 def _without_credentials(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
@@ -265,8 +329,10 @@ def bench(args: argparse.Namespace) -> int:
     ensure_database(args.database_url)
     env = server_environment(args)
     os.environ.update(env)
-    seeded = migrate_and_seed()
+    seeded = migrate_and_seed(checkout_customers=args.connections)
     scenarios = [FLOOR, *(s for s in SCENARIOS if args.only in s.name)]
+    with_checkout = args.only in CHECKOUT.name
+    plan = Plan.of(seeded["extra"]["checkout"])
     config = {
         "seconds": args.seconds,
         "warmup": args.warmup,
@@ -281,8 +347,8 @@ def bench(args: argparse.Namespace) -> int:
         "revision": git_revision(),
     }
     print(
-        f"bench: {len(scenarios)} scenarios x ({args.warmup:g} s warm-up + {args.seconds:g} s in {args.rounds} "
-        f"interleaved rounds), {args.connections} connections, gunicorn {args.workers} sync workers, "
+        f"bench: {len(scenarios) + with_checkout} scenarios x ({args.warmup:g} s warm-up + {args.seconds:g} s in "
+        f"{args.rounds} interleaved rounds), {args.connections} connections, gunicorn {args.workers} sync workers, "
         f"PostgreSQL, cache {config['cache']}"
     )
     if config["load_average_at_start"] > 0.5:
@@ -292,6 +358,7 @@ def bench(args: argparse.Namespace) -> int:
         )
     port = free_port()
     samples: dict[str, list[Sample]] = {scenario.name: [] for scenario in scenarios}
+    checkout_rounds: list[CheckoutSample] = []
     with (
         gunicorn(port, args.workers, env) as base,
         ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as loader,
@@ -305,10 +372,13 @@ def bench(args: argparse.Namespace) -> int:
         requests = {scenario.name: scenario.requests(fx) for scenario in scenarios}
         for scenario in scenarios:
             smoke(base, scenario, requests[scenario.name][0])
+        if with_checkout and (problem := checkout.smoke(base, plan)):
+            raise BenchError(f"scenario {CHECKOUT.name!r}: {problem}")
         # Interleaved rounds: floor, A, B, floor, A, B, ... so that background load drifting during the run
         # (other jobs on a shared 2-core box) hits the floor and every scenario alike, and the ratio holds.
         for round_no in range(args.rounds):
-            print(f"  round {round_no + 1}/{args.rounds}: {', '.join(s.name for s in scenarios)}", flush=True)
+            names = [s.name for s in scenarios] + [CHECKOUT.name] * with_checkout
+            print(f"  round {round_no + 1}/{args.rounds}: {', '.join(names)}", flush=True)
             for scenario in scenarios:
                 future = loader.submit(
                     run_load,
@@ -320,21 +390,52 @@ def bench(args: argparse.Namespace) -> int:
                     seconds=args.seconds / args.rounds,
                 )
                 samples[scenario.name].append(future.result())
+            if with_checkout:
+                phase = loader.submit(
+                    checkout.run_checkout,
+                    HOST,
+                    port,
+                    plan,
+                    connections=args.connections,
+                    warmup=args.warmup if round_no == 0 else 0.2,
+                    seconds=args.seconds / args.rounds,
+                    first_cart=checkout_rounds[-1].next_cart if checkout_rounds else 0,
+                    sell_out_first=plan.scarce_skus if round_no == 0 else (),
+                )
+                checkout_rounds.append(phase.result())
     rows = [(scenario, Summary.of(samples[scenario.name])) for scenario in scenarios]
+    if with_checkout:
+        rows.append((CHECKOUT, Summary.of([r.orders for r in checkout_rounds])))
+        rows.append((CHECKOUT_ITERATION, Summary.of([r.iterations for r in checkout_rounds])))
     records = report(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     latest = RESULTS / "latest.json"
-    payload = {"finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "config": config, "results": records}
-    latest.write_text(json.dumps(payload, indent=2) + "\n")
+    payload: dict[str, Any] = {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": config,
+        "results": records,
+    }
     print(
         "\nvs floor = scenario req/s / floor req/s (same server, same run); per round = min-max of that ratio over the"
-        f" interleaved rounds.\nJSON: {latest.relative_to(ROOT)}"
+        " interleaved rounds."
     )
+    audit_failed = False
+    if with_checkout:
+        before, last_order = seeded["checkout_before"]
+        audit = checkout.audit(
+            before=before,
+            last_order_before=last_order,
+            customer_ids=seeded["extra"]["checkout"]["customer_ids"],
+            expected_orders=1 + sum(r.created for r in checkout_rounds),  # the smoke test's order, and the phase's
+        )
+        payload["checkout"] = report_checkout(checkout_rounds, audit, plan)
+        audit_failed = bool(audit.problems) or not audit.sold_out
+    latest.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"JSON: {latest.relative_to(ROOT)}")
     failed = [r["scenario"] for r in records if r["errors"]]
     if failed:
         print(f"bench: non-2xx responses or connection errors in: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if failed or audit_failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,3 +103,11 @@ SCENARIOS: list[Scenario] = [
     Scenario("add to cart", "POST", "/api/v1/cart/lines/", bearer, body=one_unit, spread=cart_lines),
     Scenario("get cart (10 lines)", "GET", "/api/v1/cart/", bearer, spread=cart_customers),
 ]
+
+# Checkout is not a fixed request: bench/checkout.py runs it as a phase of its own (a cart filled before every
+# checkout, a fresh Idempotency-Key each time) in the same rounds. These name its two rows of the table; ``--only``
+# matches the first one's name.
+CHECKOUT = Scenario("checkout (cart of 3 lines → order)", "POST", "/api/v1/orders/", bearer)
+CHECKOUT_ITERATION = Scenario(
+    "checkout iteration (3 adds + checkout)", "POST", "/api/v1/cart/lines/ x3, /api/v1/orders/", bearer
+)

@@ -23,6 +23,17 @@ CART_CUSTOMERS = 64
 CART_LINES = 10
 # SKUs with at least this much stock: no cart line ever carries an insufficient-stock warning.
 CART_SKU_MIN_AVAILABLE = 99
+# The checkout phase (bench/checkout.py): one customer per client connection, and a pool of SKUs of its own whose
+# stock every run resets. Every cart takes 1 unit of 3 pool SKUs: two "deep" SKUs, and either a third deep one or, in
+# every SCARCE_EVERY-th cart, one of the "scarce" SKUs. The scarce SKUs hold so little that the run sells them out
+# (4 x 3 units: gone after ~50 carts, normally inside the warm-up), so out_of_stock answers happen and the oversell
+# audit has SKUs at zero to check; the deep ones hold far more than a run can sell (a run places a few hundred orders).
+# Carts walk the deep SKUs three at a time: 25, not a multiple of 3 (or of 2), gives every one an even share.
+CHECKOUT_DEEP_SKUS = 25
+CHECKOUT_DEEP_STOCK = 10_000
+CHECKOUT_SCARCE_SKUS = 4
+CHECKOUT_SCARCE_STOCK = 3
+CHECKOUT_EMAIL_PREFIX = "bench-checkout-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +44,8 @@ class Seeded:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def seed() -> Seeded:
+def seed(*, checkout_customers: int = 32) -> Seeded:
+    """Everything, reset for this run; ``checkout_customers``: one per client connection of the checkout phase."""
     from shop.users.models import User
 
     user = User.objects.filter(email=EMAIL).first()
@@ -42,7 +54,10 @@ def seed() -> Seeded:
     elif not user.check_password(PASSWORD):
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
-    return Seeded(user_id=user.pk, email=EMAIL, password=PASSWORD, extra={**seed_catalog(), **seed_carts()})
+    catalog, carts = seed_catalog(), seed_carts()
+    taken = {sku for customer in carts["cart_customers"] for sku in customer["skus"]}
+    checkout = seed_checkout(customers=checkout_customers, exclude_skus=taken, exclude_product=catalog["product_slug"])
+    return Seeded(user_id=user.pk, email=EMAIL, password=PASSWORD, extra={**catalog, **carts, **checkout})
 
 
 def seed_catalog() -> dict[str, Any]:
@@ -105,3 +120,75 @@ def seed_carts() -> dict[str, Any]:
         access = issue_tokens(user=user)["access"]
         customers.append({"user_id": user.pk, "access": access, "skus": [line.sku for line in filled.lines]})
     return {"cart_customers": customers}
+
+
+def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: str) -> dict[str, Any]:
+    """The checkout phase's customers (empty carts, no orders, fresh access tokens) and its SKU pool, whose stock is
+    reset to CHECKOUT_DEEP_STOCK / CHECKOUT_SCARCE_STOCK on hand and nothing reserved, with its holds and ledger
+    rows deleted: every run starts from the same state. The pool is the generated catalog's last active SKUs,
+    none of them used by another scenario. Writes the catalog's and orders' tables directly: this is the bench's
+    throwaway database, and the reset must also undo what a run interrupted half-way left behind."""
+    from django.db import transaction
+
+    from shop import registry
+    from shop.cart.api import CartAPI, Owner
+    from shop.catalog.models import Reservation, Stock, StockMovement, Variant
+    from shop.catalog.selectors.cache import invalidate_catalog
+    from shop.orders.models import Order
+    from shop.users.models import User
+    from shop.users.services import issue_tokens
+
+    wanted = CHECKOUT_DEEP_SKUS + CHECKOUT_SCARCE_SKUS
+    candidates = (
+        Variant.objects.filter(product__slug__startswith="g1-", product__is_active=True, is_active=True)
+        .exclude(product__slug=exclude_product)
+        .order_by("-pk")
+        .values_list("pk", "sku")
+    )
+    pool: list[tuple[int, str]] = []
+    for pk, sku in candidates.iterator(chunk_size=wanted * 2):
+        if sku not in exclude_skus:
+            pool.append((pk, sku))
+        if len(pool) == wanted:
+            break
+    if len(pool) < wanted:
+        raise RuntimeError(f"the catalog has {len(pool)} free SKUs for the checkout pool, not {wanted}")
+    pool_ids = [pk for pk, _ in pool]
+    deep = [sku for _, sku in pool[:CHECKOUT_DEEP_SKUS]]
+    scarce = [sku for _, sku in pool[CHECKOUT_DEEP_SKUS:]]
+
+    emails = [f"{CHECKOUT_EMAIL_PREFIX}{n:03d}@example.com" for n in range(customers)]
+    users = {user.email: user for user in User.objects.filter(email__in=emails)}
+    for email in emails:
+        if email not in users:  # no password, like the cart customers: tokens are issued below
+            users[email] = User.objects.create_user(email, full_name="Bench Checkout")
+    every_checkout_customer = list(
+        User.objects.filter(email__startswith=CHECKOUT_EMAIL_PREFIX).values_list("pk", flat=True)
+    )  # also those of an earlier run with more connections: their orders hold pool stock too
+    with transaction.atomic():
+        Order.objects.filter(customer_id__in=every_checkout_customer).delete()  # lines and history cascade
+        Reservation.objects.filter(variant_id__in=pool_ids).delete()
+        StockMovement.objects.filter(variant_id__in=pool_ids).delete()
+        for n, pk in enumerate(pool_ids):
+            on_hand = CHECKOUT_DEEP_STOCK if n < CHECKOUT_DEEP_SKUS else CHECKOUT_SCARCE_STOCK
+            Stock.objects.update_or_create(variant_id=pk, defaults={"on_hand": on_hand, "reserved": 0})
+    invalidate_catalog()  # the storefront cache must not show the pool's stock of the last run
+
+    cart = registry.get(CartAPI)
+    seeded: list[dict[str, Any]] = []
+    for email in emails:
+        user = users[email]
+        emptied = cart.clear(owner=Owner(user_id=user.pk))
+        if emptied.lines:
+            raise RuntimeError(f"{email}'s cart should be empty: {emptied}")
+        seeded.append({"user_id": user.pk, "access": issue_tokens(user=user)["access"]})
+    return {
+        "checkout": {
+            "customers": seeded,
+            "deep_skus": deep,
+            "scarce_skus": scarce,
+            "deep_stock": CHECKOUT_DEEP_STOCK,
+            "scarce_stock": CHECKOUT_SCARCE_STOCK,
+            "customer_ids": every_checkout_customer,
+        }
+    }

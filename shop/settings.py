@@ -170,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-expired-reservations": {"task": "shop.catalog.release_expired_reservations", "schedule": 60.0},
     "delete-expired-guest-carts": {"task": "shop.cart.delete_expired_guest_carts", "schedule": 3600.0},
     "cancel-unpaid-orders": {"task": "shop.orders.cancel_unpaid_orders", "schedule": 60.0},
+    "reconcile-stuck-payments": {"task": "shop.payments.reconcile_stuck_payments", "schedule": 300.0},
 }
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
@@ -230,6 +231,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "user": env.str("SHOP_THROTTLE_USER", default="600/min"),
         "login": env.str("SHOP_THROTTLE_LOGIN", default="10/min"),
         "login_identity": env.str("SHOP_THROTTLE_LOGIN_IDENTITY", default="5/min"),
+        "webhook": env.str("SHOP_THROTTLE_WEBHOOK", default="1200/min"),
     },
     # Trust X-Forwarded-For only from this many proxies: with DRF's default (None) any client rotates the
     # header and escapes the per-IP throttles. Production sits behind one TLS proxy (SECURE_PROXY_SSL_HEADER).
@@ -263,6 +265,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "shop API",
     "DESCRIPTION": "The customer JSON API of shop. Errors are RFC 9457 problem+json with a stable `code`.",
     "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "shop.orders.api.STATUSES",
+        "PaymentStatusEnum": "shop.payments.api.STATUSES",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -307,6 +313,26 @@ SHOP_ORDER_PAYMENT_TTL_S: int = env.int("SHOP_ORDER_PAYMENT_TTL_S", default=30 *
 SHOP_SHIPPING_FLAT: Decimal = Decimal(env.str("SHOP_SHIPPING_FLAT", default="4.90"))
 SHOP_FREE_SHIPPING_OVER: Decimal = Decimal(env.str("SHOP_FREE_SHIPPING_OVER", default="50.00"))
 SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
+# Payments: which gateway adapter charges ("simulated" or "stripe"); every gateway call has a
+# timeout, bounded retries with jittered backoff for transient errors, and a circuit breaker.
+SHOP_PAYMENT_GATEWAY: str = env.str("SHOP_PAYMENT_GATEWAY", default="simulated")
+SHOP_GATEWAY_TIMEOUT_S: float = env.float("SHOP_GATEWAY_TIMEOUT_S", default=5.0)
+SHOP_GATEWAY_MAX_ATTEMPTS: int = env.int("SHOP_GATEWAY_MAX_ATTEMPTS", default=3)
+SHOP_GATEWAY_BACKOFF_S: float = env.float("SHOP_GATEWAY_BACKOFF_S", default=0.2)  # first retry's base wait
+SHOP_WEBHOOK_TOLERANCE_S: int = env.int("SHOP_WEBHOOK_TOLERANCE_S", default=300)
+# Payments still pending / requires_action after this are settled by asking the gateway.
+SHOP_PAYMENT_RECONCILE_AFTER_S: int = env.int("SHOP_PAYMENT_RECONCILE_AFTER_S", default=15 * 60)
+# The base URL customers reach this shop at (links in gateway redirects and emails).
+SHOP_PUBLIC_URL: str = env.str("SHOP_PUBLIC_URL", default="http://127.0.0.1:8000")
+# No default in production: with an empty secret every simulated webhook is refused (never forgeable).
+SHOP_SIMULATED_WEBHOOK_SECRET: str = env.str(
+    "SHOP_SIMULATED_WEBHOOK_SECRET", default="" if PRODUCTION else "whsec_simulated_dev_only"
+)
+# tok_timeout: how many calls per idempotency key the simulator times out before it succeeds.
+SHOP_SIMULATED_GATEWAY_TIMEOUTS: int = env.int("SHOP_SIMULATED_GATEWAY_TIMEOUTS", default=1)
+SHOP_STRIPE_SECRET_KEY: str = env.str("SHOP_STRIPE_SECRET_KEY", default="")
+SHOP_STRIPE_WEBHOOK_SECRET: str = env.str("SHOP_STRIPE_WEBHOOK_SECRET", default="")
+SHOP_STRIPE_API_BASE: str = env.str("SHOP_STRIPE_API_BASE", default="https://api.stripe.com")
 
 # --- Email (SMTP from EMAIL_URL; console in the embedded default) ----------------------------
 _email_url = env.str("EMAIL_URL", default="")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/catalog/", include("shop.catalog.urls")),
     path("api/v1/cart/", include("shop.cart.urls")),
     path("api/v1/orders/", include("shop.orders.urls")),
+    path("api/v1/payments/", include("shop.payments.urls")),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

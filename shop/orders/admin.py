@@ -7,6 +7,11 @@ email; status moves only through the lifecycle service, as admin actions.
   delivered" and "Cancel (unpaid orders)" call ``shop.orders.services.lifecycle`` for each selected
   order as ``Actor("staff", <user id>)``; an order the rules refuse is reported as a warning and the
   others go on. They need the change permission (``has_transition_permission``), not just view.
+* "Refund (full)", "Refund part …" (one amount per order, in its currency, on an intermediate form)
+  and "Cancel paid order (refund)" ask payments for the refund through ``lifecycle.refund`` /
+  ``lifecycle.cancel_paid``; the order becomes refunded when payments announces a full refund (a
+  partial one is noted in its history). Refusals (the order's rules, or payments': not refundable,
+  too large, gateway down) are warnings, like the moves above.
 * The customer's email lives in the users context, so it is never joined: a search asks
   ``UsersAPI.find_users`` once, and a list page fetches the emails of its orders in one ``get_users``
   call (never one per row).
@@ -15,6 +20,7 @@ email; status moves only through the lifecycle service, as admin actions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -38,6 +44,9 @@ from shop.users.api import UsersAPI
 # One action request moves at most this many orders (each move is its own transaction).
 MAX_ORDERS_PER_ACTION = 200
 FULFIL_TEMPLATE = "admin/orders/order/fulfil.html"
+REFUND_TEMPLATE = "admin/orders/order/refund.html"
+FULL_REFUND_NOTE = "Refunded by staff."
+PARTIAL_REFUND_NOTE = "Partially refunded by staff."
 
 
 def _customer_labels(customer_ids: Sequence[int]) -> dict[int, str]:
@@ -50,6 +59,12 @@ def _customer_labels(customer_ids: Sequence[int]) -> dict[int, str]:
         return {i: f"user #{i} (email unavailable)" for i in ids}
     emails = {user.id: user.email for user in users}
     return {i: f"{emails[i]} (#{i})" if emails.get(i) else f"user #{i} (deleted)" for i in ids}
+
+
+def _refusal(exc: DomainError) -> str:
+    """What the rules said, with what is left to refund when payments says a refund is too large."""
+    left = exc.extra.get("refundable")
+    return f"{exc.detail} (at most {left} left)" if left is not None else exc.detail
 
 
 # --- inlines ---------------------------------------------------------------------------------------
@@ -125,11 +140,38 @@ class FulfilForm(forms.Form):
         return str(self.cleaned_data[self.tracking_field(order_id)]).strip()
 
 
+class PartialRefundForm(forms.Form):
+    """One note for the run, one amount per order (in the order's currency, at most its total)."""
+
+    note = forms.CharField(max_length=200, initial=PARTIAL_REFUND_NOTE)
+
+    def __init__(self, *args: Any, orders: Sequence[Order], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cent = Decimal("0.01")  # the order's amounts are kept in cents
+        for order in orders:
+            self.fields[self.amount_field(order.pk)] = forms.DecimalField(
+                label=f"Amount to refund of {order.number} ({order.currency})",
+                max_digits=12,
+                decimal_places=2,
+                min_value=cent,
+                max_value=order.total_amount,  # payments refuses more than what is left of the payment
+            )
+
+    @staticmethod
+    def amount_field(order_id: int) -> str:
+        return f"amount_{order_id}"
+
+    def amount(self, order: Order) -> Money:
+        return order.money(self.cleaned_data[self.amount_field(order.pk)])
+
+
 # --- orders ----------------------------------------------------------------------------------------
 _ORDER_FIELDS = ("number", "status", "customer", "placed_at", "pay_by", "updated_at")
 _AMOUNT_FIELDS = ("subtotal", "shipping", "tax", "total")
 _SHIPPING_FIELDS = ("ship_to", "carrier", "tracking_number")
 _STOCK_FIELDS = ("reservation_id",)
+# What may be refunded: a cancelled order only if it had been paid (the lifecycle checks that).
+_REFUNDABLE = (api.PAID, api.FULFILLED, api.DELIVERED, api.CANCELLED)
 
 
 @admin.register(Order)
@@ -151,7 +193,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     ]
     readonly_fields = [*_ORDER_FIELDS, *_AMOUNT_FIELDS, *_SHIPPING_FIELDS, *_STOCK_FIELDS]  # every one
     inlines = [OrderLineInline, OrderStatusChangeInline]
-    actions = ["mark_fulfilled", "mark_delivered", "cancel_unpaid"]
+    actions = ["mark_fulfilled", "mark_delivered", "cancel_unpaid", "refund_full", "refund_part", "cancel_paid"]
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return OrderChangeList
@@ -252,9 +294,9 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     def _selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> list[Order] | None:
         """The selected orders (oldest first), or None (and a message) when there are too many."""
         orders = list(
-            queryset.order_by("placed_at", "id").only("pk", "number", "status", "customer_id")[
-                : MAX_ORDERS_PER_ACTION + 1
-            ]
+            queryset.order_by("placed_at", "id").only(
+                "pk", "number", "status", "customer_id", "currency", "total_amount"
+            )[: MAX_ORDERS_PER_ACTION + 1]
         )
         if len(orders) > MAX_ORDERS_PER_ACTION:
             self.message_user(
@@ -287,7 +329,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             try:
                 move(order)
             except DomainError as exc:  # IllegalTransition: someone else moved it, or the rules say no
-                self.message_user(request, f"{order.number} was not {done}: {exc.detail}", messages.WARNING)
+                self.message_user(request, f"{order.number} was not {done}: {_refusal(exc)}", messages.WARNING)
+                continue
+            except ContextUnavailable:  # only the refunds call another context (payments)
+                self.message_user(
+                    request,
+                    f"{order.number} was not {done}: payments cannot answer right now; try again in a moment.",
+                    messages.WARNING,
+                )
                 continue
             moved.append(order.number)
         if moved:
@@ -364,4 +413,91 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             move=lambda order: lifecycle.cancel(order_id=order.pk, actor=actor, note="Cancelled by staff."),
             only_from=api.PENDING_PAYMENT,
             refusal="only an order awaiting payment can be cancelled here (a paid one must be refunded).",
+        )
+
+    @admin.action(description="Refund (full)", permissions=["transition"])
+    def refund_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        """Paid, fulfilled, delivered (or cancelled after payment) orders: all that is left of the
+        payment goes back; the order becomes refunded when payments confirms."""
+        orders = self._selected(request, queryset)
+        if orders is None:
+            return
+        actor = self._staff(request)
+        self._apply(
+            request,
+            orders,
+            done="refunded",
+            move=lambda order: lifecycle.refund(order_id=order.pk, actor=actor, amount=None, note=FULL_REFUND_NOTE),
+        )
+
+    @admin.action(description="Refund part …", permissions=["transition"])
+    def refund_part(self, request: HttpRequest, queryset: QuerySet[Order]) -> TemplateResponse | None:
+        """An intermediate page asks for each order's amount; ``apply`` posts it back. The order keeps
+        its status (a note in its history) unless the refunds add up to the whole payment."""
+        orders = self._selected(request, queryset)
+        if orders is None:
+            return None
+        applying = "apply" in request.POST
+        form = PartialRefundForm(request.POST if applying else None, orders=orders)
+        if applying and form.is_valid():
+            note, actor = form.cleaned_data["note"].strip(), self._staff(request)
+            self._apply(
+                request,
+                orders,
+                done="partly refunded",
+                move=lambda order: lifecycle.refund(
+                    order_id=order.pk, actor=actor, amount=form.amount(order), note=note
+                ),
+            )
+            return None
+        customers = _customer_labels([order.customer_id for order in orders])
+        rows = [
+            {
+                "order": order,
+                "customer": customers[order.customer_id],
+                "amount": form[PartialRefundForm.amount_field(order.pk)],
+            }
+            for order in orders
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refund part of orders",
+            "opts": self.opts,
+            "form": form,
+            "rows": rows,
+            "not_paid": [order.number for order in orders if order.status not in _REFUNDABLE],
+            "action": "refund_part",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, REFUND_TEMPLATE, context)
+
+    @admin.action(description="Cancel paid order (refund)", permissions=["transition"])
+    def cancel_paid(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        """Paid, not yet shipped orders: cancelled now and fully refunded; the order becomes refunded
+        when payments confirms. Its stock stays sold (a return is staff's job)."""
+        orders = self._selected(request, queryset)
+        if orders is None:
+            return
+        actor = self._staff(request)
+
+        def cancel_and_refund(order: Order) -> None:
+            try:
+                lifecycle.cancel_paid(order_id=order.pk, actor=actor, note="Cancelled by staff after payment.")
+            except (DomainError, ContextUnavailable) as exc:
+                # The cancel commits before payments is asked: when only the refund failed, say so.
+                if not Order.objects.filter(pk=order.pk, status=api.CANCELLED).exists():
+                    raise
+                why = _refusal(exc) if isinstance(exc, DomainError) else "payments cannot answer right now"
+                raise DomainError(
+                    f"it is cancelled, but its refund failed ({why}); refund it with 'Refund (full)'."
+                ) from exc
+
+        self._apply(
+            request,
+            orders,
+            done="cancelled and refunded",
+            move=cancel_and_refund,
+            only_from=api.PAID,
+            refusal="only a paid order that has not been shipped can be cancelled (refund a shipped one).",
         )

@@ -66,6 +66,25 @@ class StatusChangeOutput(serializers.Serializer[Any]):
     note = serializers.CharField()
 
 
+class PayInput(StrictInputSerializer):
+    token = serializers.CharField(
+        max_length=255, help_text="The token your payment form got from the gateway (never card data)."
+    )
+
+
+class PaymentSummaryOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    status = serializers.CharField(
+        help_text="pending, requires_action, succeeded, failed, refunded, partially_refunded"
+    )
+    amount = MoneyOutput()
+    refunded = MoneyOutput()
+    attempts = serializers.IntegerField()
+    failure_code = serializers.CharField()
+    failure_message = serializers.CharField()
+    next_action_url = serializers.CharField()
+
+
 class OrderOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -81,6 +100,9 @@ class OrderOutput(serializers.Serializer[Any]):
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
     history = StatusChangeOutput(many=True)
+    payment = PaymentSummaryOutput(
+        allow_null=True, required=False, help_text="The order's payment, if one was started (null if unknown now)."
+    )
 
 
 class OrderSummaryOutput(serializers.Serializer[Any]):

@@ -14,10 +14,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop import registry
+from shop.kernel import ContextUnavailable
 from shop.orders import api, selectors
 from shop.orders.models import Order
-from shop.orders.serializers import CheckoutInput, OrderListQuery, OrderOutput, OrderSummaryOutput
+from shop.orders.serializers import (
+    CheckoutInput,
+    OrderListQuery,
+    OrderOutput,
+    OrderSummaryOutput,
+    PayInput,
+    PaymentSummaryOutput,
+)
 from shop.orders.services import checkout, lifecycle
+from shop.payments.api import PaymentsAPI
 from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
@@ -106,6 +116,18 @@ class OrderListView(APIView):
         )
 
 
+def _with_payment(order: api.Order) -> dict[str, Any]:
+    """The order as the customer sees it, with its payment (one call to payments; ``null`` when
+    payments cannot answer now, so an order page never fails because of it)."""
+    body = dict(OrderOutput(order).data)
+    try:
+        payment = registry.get(PaymentsAPI).payment_for_order(order_id=order.id)
+    except ContextUnavailable:
+        payment = None
+    body["payment"] = PaymentSummaryOutput(payment).data if payment is not None else None
+    return body
+
+
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -114,7 +136,50 @@ class OrderDetailView(APIView):
         order = selectors.order_of(customer_id=_customer_id(request), order_id=order_id)
         if order is None:
             raise api.OrderNotFound()
-        return Response(OrderOutput(selectors.to_order_dto(order)).data)
+        return Response(_with_payment(selectors.to_order_dto(order)))
+
+
+class OrderPayView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_pay",
+        parameters=[IDEMPOTENCY_KEY],
+        request=PayInput,
+        responses={200: OrderOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+        tags=["orders"],
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        """Pay the order with a gateway token. The amount is the order's total, never the client's.
+        A decline leaves the order payable (see ``payment.failure_code``); ``requires_action`` sends
+        the customer to ``payment.next_action_url``; the same key never charges twice."""
+        data = PayInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 200:
+            raise api.IdempotencyKeyRequired("Send an Idempotency-Key header (at most 200 chars) with every payment.")
+        customer_id = _customer_id(request)
+        order = selectors.order_of(customer_id=customer_id, order_id=order_id)
+        if order is None:
+            raise api.OrderNotFound()
+        if order.status != api.PENDING_PAYMENT:
+            raise api.IllegalTransition(
+                f"An order that is {order.status.replace('_', ' ')} cannot be paid.",
+                from_status=order.status,
+                to_status=api.PAID,
+            )
+        payment = registry.get(PaymentsAPI).start_payment(
+            order_id=order.pk,
+            customer_id=customer_id,
+            amount=order.total,
+            token=data.validated_data["token"],
+            idempotency_key=f"order-{order.pk}-{key}",
+        )
+        if payment.status == "succeeded":  # at once, not only when the event arrives (idempotent)
+            lifecycle.payment_succeeded(order_id=order.pk, payment_id=payment.id)
+        refreshed = selectors.order_of(customer_id=customer_id, order_id=order_id)
+        assert refreshed is not None
+        return Response(_with_payment(selectors.to_order_dto(refreshed)))
 
 
 class OrderCancelView(APIView):

@@ -27,3 +27,13 @@ class LoginIdentityRateThrottle(SimpleRateThrottle):
         if not isinstance(identity, str) or not identity:
             return None
         return self.cache_format % {"scope": self.scope, "ident": identity.strip().lower()}
+
+
+class WebhookRateThrottle(SimpleRateThrottle):
+    """Payment providers post in bursts from few IPs: their own, higher limit per IP, so a burst
+    is not refused (they would retry anyway) while a flood from one address still is."""
+
+    scope = "webhook"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -5,8 +5,10 @@ history, and status moves only through the lifecycle service (refusals are warni
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from rest_framework.test import APIClient
 from shop.catalog.models import Stock
 from shop.orders.models import Order
 from shop.orders.services import lifecycle
+from shop.payments.models import Payment
 from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.factories import UserFactory
@@ -251,19 +254,15 @@ def test_staff_who_may_only_view_orders_cannot_move_them(stocked: Stocked, order
 
 
 def test_the_list_and_the_search_still_work_while_users_cannot_answer(
-    browser: Client, stocked: Stocked, order_for: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
+    browser: Client, stocked: Stocked, order_for: Callable[..., Order], settings: Any
 ) -> None:
-    from shop.kernel import ContextUnavailable
-    from shop.users.services import UsersService
+    from tests.contracts.kit import closed_port
 
     (sku,) = stocked(1)
     order = order_for([sku], email="ada@lovelace.example")
-
-    def down(self: UsersService, **kwargs: Any) -> Any:
-        raise ContextUnavailable("users", "breaker open", retry_after=7)
-
-    monkeypatch.setattr(UsersService, "get_users", down)
-    monkeypatch.setattr(UsersService, "find_users", down)
+    # The users context bound to a address nobody listens on: a real ContextUnavailable, in every CI mode.
+    down = {"BACKEND": "remote", "URLS": [f"http://127.0.0.1:{closed_port()}"], "TIMEOUT": 0.5}
+    settings.SHOP_CONTEXTS = {**settings.SHOP_CONTEXTS, "users": down}
 
     page = browser.get(ADMIN)
     assert page.status_code == 200
@@ -272,3 +271,165 @@ def test_the_list_and_the_search_still_work_while_users_cannot_answer(
     assert found.status_code == 200 and f"{ADMIN}{order.pk}/change/" in found.content.decode()
     assert "cannot be searched right now" in found.content.decode()
     assert browser.get(f"{ADMIN}{order.pk}/change/").status_code == 200
+
+
+# --- refunds: through payments, the order follows when payments announces the refund ---------------
+# These rely on events (PaymentRefunded is relayed to orders on commit), so they run in real transactions.
+refunds = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def paid_order(order_for: Callable[..., Order], settings: Any) -> Iterator[Callable[..., Order]]:
+    """``paid_order(sku, token="tok_success")``: an order paid over HTTP with a simulated-gateway token."""
+    from shop.payments.services import calls
+
+    settings.SHOP_PAYMENT_GATEWAY = "simulated"
+    settings.SHOP_GATEWAY_BACKOFF_S = 0.001  # retries stay bounded and fast
+    calls.reset_breakers()
+
+    def make(sku: str, token: str = "tok_success") -> Order:
+        order = order_for([sku])
+        client = APIClient()
+        client.force_authenticate(User.objects.get(pk=order.customer_id))
+        response = client.post(
+            f"/api/v1/orders/{order.pk}/pay/", {"token": token}, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+        )
+        assert response.status_code == 200, response.content
+        order.refresh_from_db()
+        return order
+
+    yield make
+    calls.reset_breakers()
+
+
+def payment_of(order: Order) -> Payment:
+    return Payment.objects.get(order_id=order.pk)
+
+
+def statuses(order: Order) -> list[str]:
+    return list(order.history.order_by("at", "id").values_list("to_status", flat=True))
+
+
+@refunds
+def test_refund_full_refunds_the_payment_and_the_order_follows(
+    browser: Client, staff: User, stocked: Stocked, paid_order: Callable[..., Order]
+) -> None:
+    (sku,) = stocked(1)
+    order = paid_order(sku)
+    assert order.status == "paid"
+
+    response = act(browser, "refund_full", [order])
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    payment = payment_of(order)
+    assert (order.status, payment.status, payment.refunded_amount) == ("refunded", "refunded", order.total_amount)
+    assert statuses(order) == ["pending_payment", "paid", "refunded"]
+    assert any(level == levels.SUCCESS and order.number in text for level, text in notes(response))
+
+    again = act(browser, "refund_full", [order])  # refunded already: a warning, not a crash
+    assert any(level == levels.WARNING and order.number in text for level, text in notes(again))
+
+
+@refunds
+def test_refund_part_asks_for_an_amount_and_the_order_stays_paid_with_a_note(
+    browser: Client, stocked: Stocked, paid_order: Callable[..., Order]
+) -> None:
+    (sku,) = stocked(1)
+    order = paid_order(sku)
+
+    form = act(browser, "refund_part", [order])
+    assert form.status_code == 200
+    page = form.content.decode()
+    assert order.number in page and f'name="amount_{order.pk}"' in page and 'name="apply"' in page
+    assert payment_of(order).status == "succeeded"  # the form alone changes nothing
+
+    missing = act(browser, "refund_part", [order], apply="1", note="scratched box")
+    assert missing.status_code == 200 and "This field is required" in missing.content.decode()
+    more = act(browser, "refund_part", [order], apply="1", note="x", **{f"amount_{order.pk}": "10000.00"})
+    assert more.status_code == 200  # more than the order's total: the form says so
+    assert payment_of(order).status == "succeeded"
+
+    done = act(browser, "refund_part", [order], apply="1", note="scratched box", **{f"amount_{order.pk}": "3.50"})
+
+    assert done.status_code == 302
+    order.refresh_from_db()
+    payment = payment_of(order)
+    assert (payment.status, payment.refunded_amount) == ("partially_refunded", Decimal("3.50"))
+    assert order.status == "paid"
+    last = order.history.order_by("at", "id").last()
+    assert last is not None and "partially refunded 3.50" in last.note
+    assert any(level == levels.SUCCESS and order.number in text for level, text in notes(done))
+
+
+@refunds
+def test_cancel_paid_cancels_then_refunds_the_order(
+    browser: Client, staff: User, stocked: Stocked, paid_order: Callable[..., Order]
+) -> None:
+    (sku,) = stocked(1)
+    order = paid_order(sku)
+
+    response = act(browser, "cancel_paid", [order])
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "refunded" and payment_of(order).status == "refunded"
+    assert statuses(order) == ["pending_payment", "paid", "cancelled", "refunded"]
+    cancelled = order.history.get(to_status="cancelled")
+    assert (cancelled.actor, cancelled.actor_id) == ("staff", staff.pk)
+    assert any(level == levels.SUCCESS and order.number in text for level, text in notes(response))
+
+
+@refunds
+def test_refunds_of_an_unpaid_order_are_warnings_and_change_nothing(
+    browser: Client, stocked: Stocked, order_for: Callable[..., Order]
+) -> None:
+    (sku,) = stocked(1)
+    order = order_for([sku])
+
+    for action, data in (
+        ("refund_full", {}),
+        ("refund_part", {"apply": "1", "note": "x", f"amount_{order.pk}": "1.00"}),
+        ("cancel_paid", {}),
+    ):
+        response = act(browser, action, [order], **data)
+        assert response.status_code == 302, action
+        assert any(level == levels.WARNING and order.number in text for level, text in notes(response)), action
+        assert not any(level == levels.SUCCESS for level, _ in notes(response)), action
+        order.refresh_from_db()
+        assert (order.status, statuses(order)) == ("pending_payment", ["pending_payment"]), action
+    assert not Payment.objects.filter(order_id=order.pk).exists()
+    assert reserved(sku) == 1  # its stock is still held
+
+
+@refunds
+def test_cancel_paid_refuses_a_shipped_order_and_a_failed_refund_is_reported_as_such(
+    browser: Client, stocked: Stocked, paid_order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shop.payments.services.gateways.base import TransientGatewayError
+    from shop.payments.services.gateways.simulated import SimulatedGateway
+
+    shipped_sku, sku = stocked(2)
+    shipped, order = paid_order(shipped_sku), paid_order(sku)
+    lifecycle.fulfil(order_id=shipped.pk, carrier="DHL", tracking_number="JD1", actor=lifecycle.Actor(kind="staff"))
+
+    def down(self: SimulatedGateway, **kwargs: Any) -> Any:
+        raise TransientGatewayError("connection reset")
+
+    monkeypatch.setattr(SimulatedGateway, "refund", down)
+    response = act(browser, "cancel_paid", [shipped, order])
+
+    assert response.status_code == 302
+    shipped.refresh_from_db()
+    order.refresh_from_db()
+    assert shipped.status == "fulfilled" and payment_of(shipped).status == "succeeded"
+    assert order.status == "cancelled" and payment_of(order).status == "succeeded"  # cancelled, not yet refunded
+    messages = notes(response)
+    assert any(level == levels.WARNING and shipped.number in text for level, text in messages)
+    assert any(level == levels.WARNING and order.number in text and "refund failed" in text for level, text in messages)
+    assert not any(level == levels.SUCCESS for level, _ in messages)
+
+    monkeypatch.undo()  # the gateway answers again: the cancelled order is refunded the usual way
+    act(browser, "refund_full", [order])
+    order.refresh_from_db()
+    assert (order.status, payment_of(order).status) == ("refunded", "refunded")

@@ -27,6 +27,9 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "shop.example",
+        "SHOP_PAYMENT_GATEWAY": "stripe",
+        "SHOP_STRIPE_SECRET_KEY": "sk_live_" + secrets.token_urlsafe(24),
+        "SHOP_STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'unused-deploy-check.sqlite3'}",
     }
     for name, value in overrides.items():
@@ -81,3 +84,17 @@ def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
     )
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "flagged"),
+    [
+        ({"SHOP_PAYMENT_GATEWAY": "simulated"}, "shop.payments.W001"),
+        ({"SHOP_STRIPE_SECRET_KEY": None}, "shop.payments.E001"),
+        ({"SHOP_STRIPE_WEBHOOK_SECRET": ""}, "shop.payments.E001"),
+    ],
+)
+def test_a_deployment_without_a_real_gateway_is_flagged(overrides: dict[str, str | None], flagged: str) -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))
+    assert result.returncode != 0
+    assert flagged in result.stderr + result.stdout

@@ -24,6 +24,7 @@ from shop.catalog.api import CatalogAPI, ReservationExpired
 from shop.kernel import ContextUnavailable, Event, Money
 from shop.orders import api
 from shop.orders.models import Order, OrderStatusChange
+from shop.payments.api import PaymentsAPI
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +147,91 @@ def mark_paid(*, order_id: int, note: str = "") -> Order:
             order, _ = transition(order_id=order_id, to_status=api.PAID, actor=PAYMENTS, note=note)
         except api.IllegalTransition:
             order = Order.objects.get(pk=order_id)  # a concurrent move won; fall through
-    if order.status == api.CANCELLED:
-        # Money arrived for an order that was cancelled (e.g. its payment window closed first):
-        # loud, because the customer must be refunded (the payments context will do it).
-        log.error("payment received for cancelled order %s: refund needed", order.number)
+    if order.status == api.CANCELLED and not _was_paid(order):
+        # Money arrived for an order that was cancelled (its payment window closed first): the
+        # caller (``payment_succeeded``) refunds it; logged loudly so staff can see it happened.
+        log.warning("payment received for cancelled order %s: refunding it", order.number)
     if order.status in (api.PAID, api.FULFILLED, api.DELIVERED):
         try:
             registry.get(CatalogAPI).commit(reservation_id=order.reservation_id)  # idempotent
         except ReservationExpired:
             log.error("order %s was paid after its stock hold expired: staff must check stock", order.number)
     return order
+
+
+def payment_succeeded(*, order_id: int, payment_id: int) -> Order:
+    """``PaymentSucceeded``: pay the order. Money for an order already cancelled (its payment window
+    closed first) goes straight back: a full refund is asked of payments."""
+    order = mark_paid(order_id=order_id, note=f"payment {payment_id}")
+    if order.status == api.CANCELLED and not _was_paid(order):
+        registry.get(PaymentsAPI).refund(
+            payment_id=payment_id, amount=None, reason="order_cancelled", idempotency_key=f"order-{order_id}-cancelled"
+        )
+    return order
+
+
+def payment_refunded(*, order_id: int, amount: Money, total: Money, fully: bool) -> Order | None:
+    """``PaymentRefunded``: a full refund refunds the order (from paid, fulfilled, delivered or
+    cancelled-after-paid); a partial one is noted in the history."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise api.OrderNotFound(order_id=order_id)
+    if not fully:
+        with registry.atomic("orders"):
+            OrderStatusChange.objects.create(
+                order=order,
+                from_status=order.status,
+                to_status=order.status,
+                actor=PAYMENTS.kind,
+                note=f"partially refunded {amount} (total {total})",
+            )
+        return order
+    if order.status == api.PENDING_PAYMENT or (order.status == api.CANCELLED and not _was_paid(order)):
+        return order  # money came and went before the order was ever paid: nothing to refund here
+    return mark_refunded(order_id=order_id, amount=total, note=f"refunded {total}")
+
+
+def refund(*, order_id: int, actor: Actor, amount: Money | None = None, note: str = "", key: str = "") -> Order:
+    """Staff refund (full, or ``amount``) of a paid order through payments; the order follows when
+    payments announces the refund (``PaymentRefunded``)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise api.OrderNotFound(order_id=order_id)
+    if order.status not in (api.PAID, api.FULFILLED, api.DELIVERED, api.CANCELLED):
+        raise api.IllegalTransition(
+            f"An order that is {order.status.replace('_', ' ')} has nothing to refund.",
+            from_status=order.status,
+            to_status=api.REFUNDED,
+        )
+    payments = registry.get(PaymentsAPI)
+    payment = payments.payment_for_order(order_id=order_id)
+    if payment is None:
+        raise api.IllegalTransition(
+            "This order has no payment to refund.", from_status=order.status, to_status=api.REFUNDED
+        )
+    payments.refund(
+        payment_id=payment.id,
+        amount=amount,
+        reason=note or f"refund by {actor.kind}",
+        idempotency_key=key
+        or f"order-{order_id}-refund-{payment.refunded.amount}-{amount.amount if amount else 'all'}",
+    )
+    return Order.objects.get(pk=order_id)
+
+
+def cancel_paid(*, order_id: int, actor: Actor, note: str = "") -> Order:
+    """Cancel a paid (not yet shipped) order: cancelled now, the payment fully refunded, and the
+    order becomes refunded when payments confirms. Its stock stays sold (a return is staff's job)."""
+    transition(
+        order_id=order_id,
+        to_status=api.CANCELLED,
+        actor=actor,
+        note=note,
+        reason=actor.kind,
+        only_from=frozenset({api.PAID}),
+    )
+    refund(order_id=order_id, actor=actor, note=note or "cancelled after payment", key=f"order-{order_id}-cancel")
+    return Order.objects.get(pk=order_id)
 
 
 def fulfil(*, order_id: int, carrier: str, tracking_number: str, actor: Actor, note: str = "") -> Order:

@@ -1,0 +1,32 @@
+"""Payment gateway adapters behind the one ``Gateway`` port (``base``), chosen by name.
+
+``get_gateway()`` builds the adapter ``settings.SHOP_PAYMENT_GATEWAY`` names on every call: adapters
+are cheap (Stripe's HTTP client is cached per configuration inside the adapter), and a fresh one
+always sees the current settings, ``override_settings`` in tests included. The Stripe SDK is
+imported only when Stripe is chosen, so development and test processes never load it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from shop.payments.services.gateways.base import Gateway
+from shop.payments.services.gateways.simulated import SimulatedGateway
+
+GATEWAYS: tuple[str, ...] = ("simulated", "stripe")
+
+
+def get_gateway(name: str | None = None) -> Gateway:
+    """The adapter named ``name``, or the configured one; ``ImproperlyConfigured`` for any other."""
+    chosen = name or settings.SHOP_PAYMENT_GATEWAY
+    if chosen == "simulated":
+        return SimulatedGateway()
+    if chosen == "stripe":
+        from shop.payments.services.gateways.stripe import StripeGateway
+
+        return StripeGateway()
+    raise ImproperlyConfigured(f"Unknown payment gateway {chosen!r}; SHOP_PAYMENT_GATEWAY must be one of {GATEWAYS}")
+
+
+__all__ = ["GATEWAYS", "get_gateway"]
