@@ -57,5 +57,15 @@ format: install-dev
 bench: install-dev
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+## The customer journey end to end over real processes (gunicorn, Celery, PostgreSQL, Redis, RabbitMQ, SMTP):
+## one deployable, then payments and notifications split into their own services, then faults.
+e2e: install-dev
+	SHOP_E2E=1 $(PY) -m pytest tests/e2e -v $(PYTEST_ARGS)
+
+## The split topology in the foreground (main :8100, payments :8101, notifications :8102); Ctrl-C stops all.
+.PHONY: run-split
+run-split: install-dev
+	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -164,18 +164,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 SHOP_OUTBOX_SWEEP_SECONDS: float = env.float("SHOP_OUTBOX_SWEEP_SECONDS", default=10.0)
-CELERY_BEAT_SCHEDULE = {
-    "sweep-outbox": {"task": "shop.registry.sweep_outbox", "schedule": SHOP_OUTBOX_SWEEP_SECONDS},
-    "flush-expired-tokens": {"task": "shop.users.flush_expired_tokens", "schedule": 24 * 3600},
-    "release-expired-reservations": {"task": "shop.catalog.release_expired_reservations", "schedule": 60.0},
-    "delete-expired-guest-carts": {"task": "shop.cart.delete_expired_guest_carts", "schedule": 3600.0},
-    "cancel-unpaid-orders": {"task": "shop.orders.cancel_unpaid_orders", "schedule": 60.0},
-    "reconcile-stuck-payments": {"task": "shop.payments.reconcile_stuck_payments", "schedule": 300.0},
-}
 SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
 SHOP_EVENT_RETRY_BACKOFF_BASE: float = env.float("SHOP_EVENT_RETRY_BACKOFF_BASE", default=1.0)  # s; tests shrink it
 SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  # share a vhost between deployments
+# A context's own tasks (sends, sweeps, expiries) run on its queue, so the worker of a split-out
+# context, the one with its database, is the one that runs them. Registry tasks choose their queue.
+CELERY_TASK_ROUTES = ("shop.registry.bus.route_task",)
 
 # --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
 SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef")
@@ -183,6 +178,33 @@ SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-s
 SHOP_INTERNAL_SECRET_PREVIOUS: str = env.str("SHOP_INTERNAL_SECRET_PREVIOUS", default="")
 # Contexts whose /internal/ endpoints this process serves (empty: all of them).
 SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
+# Periodic work per context. A process schedules (celery beat) only what its contexts own: every
+# split-out service runs its own beat, and each context's outbox is swept by its own worker, the
+# one that has its database. Entries of contexts sharing a database sweep that database once.
+_PERIODIC: dict[str, dict[str, tuple[str, float]]] = {
+    "users": {"flush-expired-tokens": ("shop.users.flush_expired_tokens", 24 * 3600)},
+    "catalog": {"release-expired-reservations": ("shop.catalog.release_expired_reservations", 60.0)},
+    "cart": {"delete-expired-guest-carts": ("shop.cart.delete_expired_guest_carts", 3600.0)},
+    "orders": {"cancel-unpaid-orders": ("shop.orders.cancel_unpaid_orders", 60.0)},
+    "payments": {"reconcile-stuck-payments": ("shop.payments.reconcile_stuck_payments", 300.0)},
+    "notifications": {"sweep-queued-notifications": ("shop.notifications.sweep_queued", 300.0)},
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+_swept: set[str] = set()
+for _context in CONTEXTS:
+    if SHOP_SERVE and _context not in SHOP_SERVE:
+        continue
+    _alias = _context if _context in DATABASES else "default"
+    if _alias not in _swept:
+        _swept.add(_alias)
+        CELERY_BEAT_SCHEDULE[f"sweep-outbox-{_alias}"] = {
+            "task": "shop.registry.sweep_outbox",
+            "schedule": SHOP_OUTBOX_SWEEP_SECONDS,
+            "kwargs": {"context": _context},
+            "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
+        }
+    for _name, (_task, _every) in _PERIODIC[_context].items():
+        CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "schedule": _every}
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
 SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
@@ -341,6 +363,10 @@ if _email_url:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="shop <no-reply@shop.example>")
+SHOP_NAME: str = env.str("SHOP_NAME", default="shop")
+# Sending: attempts per email (then ``failed``, resendable in the admin) and the first retry's wait (doubles).
+SHOP_EMAIL_MAX_ATTEMPTS: int = env.int("SHOP_EMAIL_MAX_ATTEMPTS", default=6)
+SHOP_EMAIL_RETRY_BACKOFF_S: float = env.float("SHOP_EMAIL_RETRY_BACKOFF_S", default=10.0)
 EMAIL_TIMEOUT = 10
 
 # --- Logging: JSON lines carrying the request id ---------------------------------------------

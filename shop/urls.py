@@ -1,21 +1,42 @@
-"""Root URLconf. Contexts are included by dotted path, never imported (ARCHITECTURE §2)."""
+"""Root URLconf. Contexts are included by dotted path, never imported (ARCHITECTURE §2).
+
+A process with ``SHOP_SERVE`` (a split-out service, or the main deployable once some contexts are
+split out) publishes only its own contexts: their public API and their admin pages. Another
+context's routes there would read or write tables that are not that context's real home.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
+from shop.registry.contexts import CONTEXTS
 from shop.registry.server import internal_call
 
-urlpatterns = [
+# Public routes of each context (notifications has none: its interface is email).
+PUBLIC_ROUTES = {
+    "users": "api/v1/",
+    "catalog": "api/v1/catalog/",
+    "cart": "api/v1/cart/",
+    "orders": "api/v1/orders/",
+    "payments": "api/v1/payments/",
+}
+
+
+def serves(context: str) -> bool:
+    return not settings.SHOP_SERVE or context in settings.SHOP_SERVE
+
+
+for _model in list(admin.site._registry):  # no admin pages for contexts this process does not serve
+    if _model._meta.app_label in CONTEXTS and not serves(_model._meta.app_label):
+        admin.site.unregister(_model)
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shop.web.urls")),
     path("admin/", admin.site.urls),
     path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
-    path("api/v1/", include("shop.users.urls")),
-    path("api/v1/catalog/", include("shop.catalog.urls")),
-    path("api/v1/cart/", include("shop.cart.urls")),
-    path("api/v1/orders/", include("shop.orders.urls")),
-    path("api/v1/payments/", include("shop.payments.urls")),
+    *(path(prefix, include(f"shop.{context}.urls")) for context, prefix in PUBLIC_ROUTES.items() if serves(context)),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

@@ -162,7 +162,7 @@ class OrderPayView(APIView):
         order = selectors.order_of(customer_id=customer_id, order_id=order_id)
         if order is None:
             raise api.OrderNotFound()
-        if order.status != api.PENDING_PAYMENT:
+        if order.status not in (api.PENDING_PAYMENT, api.PAID):  # paid: payments replays the key, or already_paid
             raise api.IllegalTransition(
                 f"An order that is {order.status.replace('_', ' ')} cannot be paid.",
                 from_status=order.status,

@@ -95,6 +95,16 @@ def all_subscriptions() -> list[Subscription]:
     return list(_by_name.values())
 
 
+def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str] | None:
+    """Celery router (``CELERY_TASK_ROUTES``): a context's own tasks (``shop.<ctx>.…``: sends,
+    sweeps, expiries) go to its queue, so the worker holding that context's database runs them.
+    Read at send time, so the queue prefix of the running settings applies."""
+    parts = name.split(".")
+    if len(parts) > 2 and parts[0] == "shop" and parts[1] in CONTEXTS:
+        return {"queue": delivery_queue(parts[1])}
+    return None
+
+
 def delivery_queue(context: str) -> str:
     """The Celery queue that carries deliveries to ``context``'s handlers.
 

@@ -80,15 +80,16 @@ def deliver_event(self: Task, *, handler: str, topic: str, payload: Any) -> str:
 
 
 @shared_task(name="shop.registry.sweep_outbox", acks_late=True)
-def sweep_outbox() -> int:
-    """Relay whatever the on-commit fast path left behind, on every database.
+def sweep_outbox(context: str | None = None) -> int:
+    """Relay whatever the on-commit fast path left behind: on ``context``'s database (beat sends one
+    per database, to the queue of a context living there), or on every database this process has.
 
     One database (or the broker) failing does not stop the others; the task still fails afterwards,
     so the outage shows in the worker's log and monitoring.
     """
     sent = 0
     failure: Exception | None = None
-    for alias in context_aliases():
+    for alias in [alias_for_context(context)] if context else context_aliases():
         try:
             sent += bus.relay(alias=alias)
         except Exception as exc:

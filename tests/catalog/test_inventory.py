@@ -214,7 +214,7 @@ def test_the_task_releases_only_expired_active_reservations() -> None:
     for rid in (due, sold, gone):
         _age(rid, 60)
 
-    assert release_expired_reservations.delay().get() == 1
+    assert release_expired_reservations.apply().get(disable_sync_subtasks=False) == 1
 
     states = dict(Reservation.objects.values_list("reservation_id", "state").distinct())
     assert states == {due: "released", fresh: "active", sold: "committed", gone: "released"}
@@ -224,7 +224,7 @@ def test_the_task_releases_only_expired_active_reservations() -> None:
         ("A", -2, 1, str(due)),
         ("B", -1, 0, str(due)),
     ]
-    assert release_expired_reservations.delay().get() == 0  # nothing left to do
+    assert release_expired_reservations.apply().get(disable_sync_subtasks=False) == 0  # nothing left to do
     with pytest.raises(ReservationExpired):
         service.commit(reservation_id=due)
 

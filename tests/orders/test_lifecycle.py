@@ -151,7 +151,7 @@ def test_unpaid_orders_expire_and_their_stock_comes_back(stocked: Stocked, shopp
     Order.objects.filter(pk__in=[late_id, paid_id]).update(payment_due_by=past)
     assert reserved(sku) == (9, 3)
 
-    assert tasks.cancel_unpaid_orders.delay().get() == 1
+    assert tasks.cancel_unpaid_orders.apply().get(disable_sync_subtasks=False) == 1
 
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {late_id: "cancelled", on_time_id: "pending_payment", paid_id: "paid"}

@@ -152,7 +152,7 @@ def test_reconciliation_settles_stuck_payments(order_for: OrderFor, settings: An
     Payment.objects.filter(pk=delayed.pk).update(updated_at=timezone.now() - timedelta(seconds=61))
     Payment.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(seconds=121))
 
-    assert tasks.reconcile_stuck_payments.delay().get() == 2
+    assert tasks.reconcile_stuck_payments.apply().get(disable_sync_subtasks=False) == 2
 
     delayed.refresh_from_db()
     stuck.refresh_from_db()

@@ -90,7 +90,10 @@ def test_fan_out_sends_one_delivery_per_subscriber(
     assert first.calls == [event.event_id]
     assert second.calls == [event.event_id]
     assert other_topic.calls == []
-    assert set(inbox().values_list("handler", flat=True)) == {first.name, second.name}
+    assert set(inbox().filter(handler__startswith="tests.").values_list("handler", flat=True)) == {
+        first.name,
+        second.name,
+    }
 
 
 def test_a_redelivered_event_is_handled_once(make_probe: Callable[..., Probe]) -> None:
@@ -121,7 +124,7 @@ def test_a_failing_handler_leaves_no_inbox_row_and_is_dead_lettered(
     letter = DeadLetter.objects.get()
     assert (letter.handler, letter.event_id, letter.attempts) == (failing.name, event.event_id, 3)
     assert "told to fail" in letter.error
-    assert list(inbox().values_list("handler", flat=True)) == [healthy.name]
+    assert list(inbox().filter(handler__startswith="tests.").values_list("handler", flat=True)) == [healthy.name]
     assert outbox("users").get(id=event.event_id).sent_at is not None
 
 

@@ -88,10 +88,8 @@ def test_fan_out_reaches_every_subscriber_once(live_bus: LiveBus, make_probe: Ca
     _publish_committed(event)
 
     assert wait_for(lambda: first.count(event.event_id) == 1 and second.count(event.event_id) == 1)
-    assert set(inbox().filter(event_id=event.event_id).values_list("handler", flat=True)) == {
-        first.name,
-        second.name,
-    }
+    handled = set(inbox().filter(event_id=event.event_id).values_list("handler", flat=True))
+    assert {first.name, second.name} <= handled  # (the real subscribers of the event are there too)
 
 
 def test_broker_outage_keeps_the_event_in_the_outbox_until_the_sweep(
@@ -176,7 +174,7 @@ def test_failing_handler_is_dead_lettered_and_retried_from_the_admin(
     assert (letter.event_id, letter.topic, letter.attempts) == (event.event_id, UserRegistered.topic(), 3)
     assert "told to fail" in letter.error
     assert probe.count(event.event_id) == 3  # the first try and two retries
-    assert not inbox().filter(event_id=event.event_id).exists()  # failed attempts left no trace
+    assert not inbox().filter(event_id=event.event_id, handler=probe.name).exists()  # failures left no trace
 
     probe.failing = False  # the bug is fixed and deployed; staff press "retry"
     staff = django_user_model.objects.create_superuser("ops@example.com", "a-long-enough-pass-42")

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = "List every context with its binding (local or remote), database, health and breaker state."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"{'context':<15}{'binding':<9}{'database':<12}{'breaker':<11}urls / health")
+        self.stdout.write(f"{'context':<15}{'binding':<9}{'database':<15}{'breaker':<11}urls / health")
         for context in CONTEXTS:
             config = lookup.binding_config(context)
             backend = config["BACKEND"]
@@ -26,4 +26,4 @@ class Command(BaseCommand):
                 urls = ", ".join(f"{url} [{status}]" for url, status in health.items())
                 # Read after building the binding, which is what creates the context's breaker.
                 breaker = client.breaker_states().get(context, "closed")
-            self.stdout.write(f"{context:<15}{backend:<9}{alias_for_context(context):<12}{breaker:<11}{urls}")
+            self.stdout.write(f"{context:<15}{backend:<9}{alias_for_context(context):<15}{breaker:<11}{urls}")

@@ -1,0 +1,96 @@
+"""Every event a customer cares about becomes an email. Each handler only gathers what the email
+says (from the event, ``UsersAPI`` and ``OrdersAPI``) and queues it; sending is a task."""
+
+from __future__ import annotations
+
+from shop import registry
+from shop.notifications import services
+from shop.orders.api import OrderCancelled, OrderFulfilled, OrderPlaced, OrderRefunded
+from shop.payments.api import PaymentFailed, PaymentSucceeded
+from shop.users.api import PasswordResetRequested, UserRegistered
+
+_CANCEL_REASONS = {
+    "customer": "you asked us to",
+    "staff": "by our team",
+    "payment_timeout": "it was not paid in time",
+    "system": "it was not paid in time",
+}
+
+
+@registry.subscriber(UserRegistered)
+def welcome(event: UserRegistered) -> None:
+    services.queue(
+        event_id=event.event_id,
+        kind="welcome",
+        recipient=event.email,
+        user_id=event.user_id,
+        context={"full_name": event.full_name, "email": event.email},
+    )
+
+
+@registry.subscriber(PasswordResetRequested)
+def password_reset(event: PasswordResetRequested) -> None:
+    services.queue(
+        event_id=event.event_id,
+        kind="password_reset",
+        recipient=event.email,
+        user_id=event.user_id,
+        context={
+            "full_name": event.full_name,
+            "email": event.email,
+            "reset_url": event.reset_url,
+            "expires_in_minutes": max(1, event.expires_in_s // 60),
+        },
+    )
+
+
+@registry.subscriber(OrderPlaced)
+def order_confirmation(event: OrderPlaced) -> None:
+    services.notify_about_order(event_id=event.event_id, kind="order_confirmation", order_id=event.order_id)
+
+
+@registry.subscriber(PaymentSucceeded)
+def payment_receipt(event: PaymentSucceeded) -> None:
+    services.notify_about_order(
+        event_id=event.event_id, kind="payment_receipt", order_id=event.order_id, amount=services.money(event.amount)
+    )
+
+
+@registry.subscriber(PaymentFailed)
+def payment_failed(event: PaymentFailed) -> None:
+    services.notify_about_order(
+        event_id=event.event_id,
+        kind="payment_failed",
+        order_id=event.order_id,
+        amount=services.money(event.amount),
+        reason=services.reason_text(event.reason_code, event.message),
+    )
+
+
+@registry.subscriber(OrderFulfilled)
+def order_shipped(event: OrderFulfilled) -> None:
+    services.notify_about_order(
+        event_id=event.event_id,
+        kind="order_shipped",
+        order_id=event.order_id,
+        carrier=event.carrier,
+        tracking_number=event.tracking_number,
+    )
+
+
+@registry.subscriber(OrderCancelled)
+def order_cancelled(event: OrderCancelled) -> None:
+    services.notify_about_order(
+        event_id=event.event_id,
+        kind="order_cancelled",
+        order_id=event.order_id,
+        reason=_CANCEL_REASONS.get(event.reason, event.reason),
+        was_paid=event.was_paid,
+    )
+
+
+@registry.subscriber(OrderRefunded)
+def order_refunded(event: OrderRefunded) -> None:
+    services.notify_about_order(
+        event_id=event.event_id, kind="order_refunded", order_id=event.order_id, amount=services.money(event.amount)
+    )
