@@ -6,8 +6,10 @@ The contract suites use ``remote_in_process``; the transport tests also use the 
 
 from __future__ import annotations
 
+import inspect
 import socket
 import threading
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -114,3 +116,21 @@ class LoopbackServer:
             pass
         finally:
             conn.close()
+
+
+def signature_shape(func: Callable[..., Any]) -> tuple[Any, ...]:
+    """Parameter names, kinds, defaults and resolved annotations, and the return annotation."""
+    hints = typing.get_type_hints(func)
+    params = [(p.name, p.kind, p.default, hints.get(p.name)) for p in inspect.signature(func).parameters.values()]
+    return (*params, hints.get("return"))
+
+
+def assert_implements(protocol: type[Any], implementation: type[Any]) -> None:
+    """Every method of ``protocol`` exists on ``implementation`` with the same signature, and on the
+    HTTP client: a drift between the contract and either side fails here, not in production."""
+    from shop.registry import codec
+
+    client = remote_in_process(protocol)
+    for name, declared in codec.public_methods(protocol).items():
+        assert signature_shape(getattr(implementation, name)) == signature_shape(declared), name
+        assert callable(getattr(client, name)), name
