@@ -42,28 +42,17 @@ FULL_REFUND_REASON = "Refunded by staff (admin)."
 PARTIAL_REFUND_REASON = "Partially refunded by staff (admin)."
 
 # The "Refund part …" intermediate page, posted back to the changelist with the same action, the
-# selected ids and `apply`. Kept here (payments has no templates of its own) and compiled once.
-_REFUND_PAGE = """{% extends "admin/base_site.html" %}
-{% load i18n l10n admin_urls %}
-{% block bodyclass %}{{ block.super }} app-{{ opts.app_label }} model-{{ opts.model_name }}
-  action-refund-part{% endblock %}
-{% block breadcrumbs %}
-<div class="breadcrumbs">
-  <a href="{% url 'admin:index' %}">{% translate 'Home' %}</a>
-  &rsaquo; <a href="{% url 'admin:app_list' app_label=opts.app_label %}">{{ opts.app_config.verbose_name }}</a>
-  &rsaquo; <a href="{% url opts|admin_urlname:'changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
-  &rsaquo; {{ title }}
-</div>
-{% endblock %}
-{% block content %}
-<div id="content-main">
+# selected ids and `apply` (the shared admin/action_form.html). Kept here and compiled once.
+_REFUND_PAGE = """{% extends "admin/action_form.html" %}
+{% load l10n %}
+{% block intro %}
   <p>Give the amount to refund of each payment, in its currency. Only a succeeded (or partly refunded)
   payment can be refunded, and never more than what is left of it.</p>
   {% if not_refundable %}
     <p class="errornote">Not refundable, so they will be left as they are: {{ not_refundable|join:", " }}.</p>
   {% endif %}
-  <form method="post">{% csrf_token %}
-    {{ form.non_field_errors }}
+{% endblock %}
+{% block fields %}
     <fieldset class="module aligned">
       <div class="form-row">
         {{ form.reason.errors }}
@@ -87,17 +76,11 @@ _REFUND_PAGE = """{% extends "admin/base_site.html" %}
         {% endfor %}
       </tbody>
     </table>
-    {% for row in rows %}
-      <input type="hidden" name="{{ action_checkbox_name }}" value="{{ row.payment.pk|unlocalize }}">
-    {% endfor %}
-    <input type="hidden" name="action" value="{{ action }}">
-    <div class="submit-row">
-      <input type="submit" name="apply" class="default" value="Refund">
-      <a href="{% url opts|admin_urlname:'changelist' %}" class="button cancel-link">{% translate 'Cancel' %}</a>
-    </div>
-  </form>
-</div>
 {% endblock %}
+{% block selected %}{% for row in rows %}
+    <input type="hidden" name="{{ action_checkbox_name }}" value="{{ row.payment.pk|unlocalize }}">
+{% endfor %}{% endblock %}
+{% block submit_label %}Refund{% endblock %}
 """
 
 

@@ -36,8 +36,8 @@ class Topologies:
         self.proxy: Any = None
 
     def get(self, mode: str) -> Any:
-        from tests.e2e.proxy import TcpProxy
         from tests.e2e.topology import BROKER, Topology
+        from tests.tcp_proxy import TcpProxy
 
         if self.current is not None and self.current.mode == mode:
             return self.current

@@ -45,7 +45,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.proxy import free_port
+from tests.tcp_proxy import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "python").exists() else Path(sys.executable).parent

@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ SCENARIOS = ("success", "decline", "insufficient_funds", "requires_action", "del
 
 
 @dataclass
-class Harness:
+class Harness(ABC):
     """What the contract tests need to know about one gateway besides the port itself."""
 
     name: str
@@ -46,23 +47,27 @@ class Harness:
     secret: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @abstractmethod
     def charge_count(self) -> int:
-        raise NotImplementedError
+        """Implemented per gateway."""
 
+    @abstractmethod
     def complete_action(self, reference: str, *, approve: bool) -> None:
-        raise NotImplementedError
+        """Implemented per gateway."""
 
+    @abstractmethod
     def settle(self, reference: str) -> None:
-        raise NotImplementedError
+        """Implemented per gateway."""
 
+    @abstractmethod
     def event(
         self, *, kind: str, reference: str, amount_refunded: Money | None = None, failure_code: str = ""
     ) -> bytes:
         """The provider's webhook body saying ``kind`` (in the port's vocabulary) about ``reference``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sign(self, body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
-        raise NotImplementedError
+        """Implemented per gateway."""
 
 
 class SimulatedHarness(Harness):

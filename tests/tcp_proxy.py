@@ -1,14 +1,12 @@
-"""A loopback TCP forwarder that a test can cut and restore: the broker "goes away" for the processes
-that reach it through the proxy, while the real broker (a system service) keeps running for everyone else.
-
-Same idea as ``tests/registry/conftest.py``'s ``TcpProxy``, without the stall mode, and with no Django import
-(the e2e launcher runs outside Django).
-"""
+"""A loopback TCP forwarder in front of a real service (the broker) that a test can break, while the
+service itself (a system service shared by everyone) keeps running. Standard library only: the
+e2e launcher uses it outside Django too."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 def free_port() -> int:
@@ -17,40 +15,40 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
-
-
 class TcpProxy:
-    """``cut()``: open connections are reset and new ones refused (the port is closed). ``restore()``:
-    listen on the same port again and forward to ``target``."""
+    """A loopback TCP forwarder in front of the broker that a test can break in two ways.
+
+    ``cut()``: the broker is gone (connections reset, new ones refused). ``stall()``: the broker is
+    unresponsive (a network partition, or RabbitMQ blocking publishers on a resource alarm): TCP stays
+    up and accepts writes, but nothing is read or answered. ``restore()`` drops the broken connections
+    and forwards again.
+    """
 
     def __init__(self, target_host: str, target_port: int, port: int | None = None) -> None:
         self.target = (target_host, target_port)
-        self.port = port or free_port()
+        self.port: int = port or free_port()
         self._listener: socket.socket | None = None
         self._acceptor: threading.Thread | None = None
         self._open: set[socket.socket] = set()
+        self._stalled = threading.Event()
         self._lock = threading.Lock()
 
     @property
-    def up(self) -> bool:
-        return self._listener is not None
+    def healthy(self) -> bool:
+        return self._listener is not None and not self._stalled.is_set()
 
     def restore(self) -> None:
-        if self._listener is not None:
+        if self._listener is not None and not self._stalled.is_set():
             return
+        self.cut()
+        self._stalled.clear()
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
+        listener.listen(32)
         listener.settimeout(0.1)
         self._listener = listener
-        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True, name="e2e-broker-proxy")
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True, name="broker-proxy")
         self._acceptor.start()
 
     def cut(self) -> None:
@@ -60,6 +58,12 @@ class TcpProxy:
             self._acceptor = None
         if listener is not None:
             listener.close()
+        self._drop_all()
+
+    def stall(self) -> None:
+        self._stalled.set()
+
+    def _drop_all(self) -> None:
         with self._lock:
             doomed, self._open = self._open, set()
         for sock in doomed:
@@ -73,31 +77,47 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            with self._lock:
+                self._open.add(client)
+            if self._stalled.is_set():
+                continue  # accepted by TCP, never answered
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
             except OSError:
                 _close(client)
                 continue
-            client.settimeout(None)
-            upstream.settimeout(None)
+            client.settimeout(0.1)
+            upstream.settimeout(0.1)
             with self._lock:
-                if self._listener is not listener:  # cut while connecting
-                    _close(client)
-                    _close(upstream)
-                    return
-                self._open.update((client, upstream))
+                self._open.add(upstream)
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
-            while data := src.recv(65536):
+            while True:
+                if self._stalled.is_set():
+                    time.sleep(0.05)  # leave the bytes unread in the kernel, like a frozen peer
+                    continue
+                try:
+                    data = src.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                if self._stalled.is_set():
+                    continue  # stalled mid-read: the bytes are lost in the partition
                 dst.sendall(data)
         except OSError:
             pass
         finally:
-            with self._lock:
-                self._open.discard(src)
-                self._open.discard(dst)
             _close(src)
             _close(dst)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
