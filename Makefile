@@ -26,10 +26,13 @@ $(DEV_STAMP): | $(PY)
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
-## Serve the shop on the embedded default (SQLite, local-memory cache, eager tasks) with demo data.
+## Serve the shop on the embedded default (SQLite, local-memory cache, eager tasks) with demo data; without a broker
+## the server also runs the periodic jobs (expiries, delayed payments, outbox sweep): `manage.py schedule` lists them.
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
+	@echo ""
+	@$(PY) manage.py schedule
 	@echo ""
 	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
 	@echo "  OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
@@ -68,4 +71,4 @@ run-split: install-dev
 	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
