@@ -9,7 +9,7 @@ PORT ?= 8000
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt constraints.txt | md5sum | cut -c1-10)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt constraints.txt | md5sum | cut -c1-10)
 
-.PHONY: run test lint bench e2e install install-dev format clean
+.PHONY: run test test-sqlite lint bench e2e install install-dev format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,13 @@ $(DEV_STAMP): | $(PY)
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
-## Serve the shop on the embedded default (SQLite, local-memory cache, eager tasks) with demo data.
+## Serve the shop on the embedded default (SQLite, local-memory cache, eager tasks) with demo data; without a broker
+## the server also runs the periodic jobs (expiries, delayed payments, outbox sweep): `manage.py schedule` lists them.
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
+	@echo ""
+	@$(PY) manage.py schedule
 	@echo ""
 	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
 	@echo "  OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
@@ -38,11 +41,18 @@ run: install
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones).
+## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones),
+## then the search tests once more on SQLite.
 test: install-dev
 	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/ruff check .
 	$(PY) -m tests.harness $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-sqlite
+
+## The tests whose behaviour must be the same on the embedded default's database (SQLite): search.
+SQLITE_TESTS ?= tests/catalog/test_search.py
+test-sqlite: install-dev
+	DATABASE_URL=sqlite:// $(PY) -m tests.harness $(SQLITE_TESTS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -68,4 +78,4 @@ run-split: install-dev
 	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

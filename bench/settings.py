@@ -10,6 +10,8 @@ What changes, and why:
 * Logging at WARNING: the access-log middleware still runs for every request, but writing one JSON line per request
   to a pipe would measure the terminal, not the shop.
 * Throttle *rates* very high, so a 429 never fires during a run; the throttle *classes* still run.
+* No embedded scheduler (the server has no broker): a periodic job landing in a round would be measured as the
+  shop's latency.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 os.environ["DEBUG"] = "false"
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ["SHOP_LOG_FORMAT"] = "json"
+os.environ["SHOP_EMBEDDED_SCHEDULER"] = "off"
 for _scope in ("ANON", "USER", "LOGIN", "LOGIN_IDENTITY"):
     os.environ[f"SHOP_THROTTLE_{_scope}"] = "100000000/s"
 

@@ -102,7 +102,12 @@ _CONN = {"CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=600), "CONN_HEALTH_C
 def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = env.db_url_config(url)
     if config["ENGINE"].endswith("sqlite3"):
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        # The embedded default writes from request threads and the embedded scheduler's thread at once:
+        # BEGIN IMMEDIATE takes the write lock up front (a deferred transaction upgrading to a writer fails
+        # at once with "database is locked", whatever the timeout); WAL lets readers run beside the writer.
+        config.setdefault("OPTIONS", {}).update(
+            timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+        )
         return config
     config.update(_CONN)
     config.setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -189,6 +194,30 @@ _PERIODIC: dict[str, dict[str, tuple[str, float]]] = {
     "payments": {"reconcile-stuck-payments": ("shop.payments.reconcile_stuck_payments", 300.0)},
     "notifications": {"sweep-queued-notifications": ("shop.notifications.sweep_queued", 300.0)},
 }
+if env.str("SHOP_PAYMENT_GATEWAY", default="simulated") == "simulated":
+    # The simulated provider's own clock: tok_delayed_success payments clear, and its webhook arrives.
+    _PERIODIC["payments"]["settle-simulated-payments"] = ("shop.payments.settle_simulated_payments", 10.0)
+
+
+def _periodic_seconds(known: set[str]) -> dict[str, float]:
+    """SHOP_PERIODIC_SECONDS ("cancel-unpaid-orders=5,settle-simulated-payments=1"): other periods for
+    some jobs (demos, process tests). An unknown job or a period that is not > 0 refuses to start."""
+    periods: dict[str, float] = {}
+    for name, raw in env.dict("SHOP_PERIODIC_SECONDS", default={}).items():
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = 0.0
+        if name not in known or not seconds > 0:
+            raise ImproperlyConfigured(
+                f"SHOP_PERIODIC_SECONDS: {name}={raw} must name one of {', '.join(sorted(known))} "
+                "and give it a positive number of seconds"
+            )
+        periods[name] = seconds
+    return periods
+
+
+_PERIODIC_SECONDS = _periodic_seconds({name for jobs in _PERIODIC.values() for name in jobs})
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 _swept: set[str] = set()
 for _context in CONTEXTS:
@@ -204,7 +233,10 @@ for _context in CONTEXTS:
             "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
         }
     for _name, (_task, _every) in _PERIODIC[_context].items():
-        CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "schedule": _every}
+        CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "schedule": _PERIODIC_SECONDS.get(_name, _every)}
+# Without a broker nobody runs celery beat: a thread of the serving process (runserver, gunicorn) runs
+# CELERY_BEAT_SCHEDULE itself (shop.registry.scheduler). Off: nothing periodic runs, and the log says so.
+SHOP_EMBEDDED_SCHEDULER: bool = env.bool("SHOP_EMBEDDED_SCHEDULER", default=not TESTING)
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
 SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
@@ -352,6 +384,9 @@ SHOP_SIMULATED_WEBHOOK_SECRET: str = env.str(
 )
 # tok_timeout: how many calls per idempotency key the simulator times out before it succeeds.
 SHOP_SIMULATED_GATEWAY_TIMEOUTS: int = env.int("SHOP_SIMULATED_GATEWAY_TIMEOUTS", default=1)
+# tok_delayed_success: the simulated provider clears the payment this long after it was made and sends
+# its webhook (the periodic job settle-simulated-payments plays the provider).
+SHOP_SIMULATED_SETTLE_AFTER_S: float = env.float("SHOP_SIMULATED_SETTLE_AFTER_S", default=30.0)
 SHOP_STRIPE_SECRET_KEY: str = env.str("SHOP_STRIPE_SECRET_KEY", default="")
 SHOP_STRIPE_WEBHOOK_SECRET: str = env.str("SHOP_STRIPE_WEBHOOK_SECRET", default="")
 SHOP_STRIPE_API_BASE: str = env.str("SHOP_STRIPE_API_BASE", default="https://api.stripe.com")

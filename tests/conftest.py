@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 
 SERVICES = {s for s in os.environ.get("SHOP_TEST_SERVICES", "").split(",") if s}
+SQLITE_CHOSEN = os.environ.get("DATABASE_URL", "").startswith("sqlite:")  # a SQLite run (tests.harness)
 _SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq"}
 _skipped: dict[str, int] = {}
 
@@ -21,7 +22,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     multi_db = len(settings.DATABASES) > 1
     for item in items:
         for marker, service in _SERVICE_OF_MARKER.items():
-            if item.get_closest_marker(marker) and service not in SERVICES:
+            if item.get_closest_marker(marker) and service == "postgres" and SQLITE_CHOSEN:
+                item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: this run is on SQLite by choice"))
+            elif item.get_closest_marker(marker) and service not in SERVICES:
                 _skipped[service] = _skipped.get(service, 0) + 1
                 item.add_marker(pytest.mark.skip(reason=f"{service} not available in this run (see banner)"))
         if multi_db:

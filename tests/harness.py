@@ -4,6 +4,10 @@ then run pytest with them.
 PostgreSQL, Redis and RabbitMQ are used at their standard loopback ports when reachable (or at
 ``DATABASE_URL``/``REDIS_URL``/``CELERY_BROKER_URL`` when given). A missing one is skipped with a
 banner; with ``SHOP_REQUIRE_SERVICES=1`` a missing one fails the run before any test starts.
+
+A ``sqlite://`` ``DATABASE_URL`` chooses SQLite (the embedded default's database) instead of
+PostgreSQL: nothing is missing then, and tests marked ``postgres`` are skipped as PostgreSQL-only.
+``make test`` runs the search tests that way too.
 """
 
 from __future__ import annotations
@@ -47,10 +51,16 @@ def _reachable(url: str) -> str | None:
     return None
 
 
+def chose_sqlite() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("sqlite:")
+
+
 def detect() -> tuple[dict[str, str], dict[str, str]]:
     found: dict[str, str] = {}
     missing: dict[str, str] = {}
     for service, (var, default) in DEFAULTS.items():
+        if service == "postgres" and chose_sqlite():
+            continue
         url = os.environ.get(var) or default
         reason = _reachable(url)
         if reason is None:
@@ -83,6 +93,8 @@ def main(argv: list[str]) -> int:
     os.environ["SHOP_TEST_SERVICES"] = ",".join(sorted(found))
     os.environ.setdefault("SHOP_ENV", "test")
     print(f"services: using {', '.join(f'{k}={v}' for k, v in found.items()) or 'none'}", flush=True)
+    if chose_sqlite():
+        print(f"database: SQLite ({os.environ['DATABASE_URL']}); PostgreSQL-only tests are skipped", flush=True)
     if missing:
         lines = ["SERVICES MISSING — tests that need them are SKIPPED:"]
         lines += [f"  {name}: {why}" for name, why in missing.items()]

@@ -41,6 +41,14 @@ def test_a_missing_service_fails_the_run_when_services_are_required() -> None:
     assert "passed" not in result.stdout  # no test ran
 
 
+def test_a_sqlite_database_url_runs_on_sqlite_and_misses_no_postgresql() -> None:
+    result = run_harness(DATABASE_URL="sqlite://", SHOP_REQUIRE_SERVICES="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database: SQLite (sqlite://)" in result.stdout
+    assert "SERVICES MISSING" not in result.stderr and "postgres=" not in result.stdout
+    assert "1 passed" in result.stdout
+
+
 def test_argon2_hashes_passwords_first() -> None:
     """The configured hashing is Argon2 (the autouse fixture swaps in MD5 per test, for speed only)."""
     from shop import settings as configured

@@ -455,9 +455,11 @@ def test_list_costs_two_queries_for_one_or_a_hundred_products(
         VariantFactory(product=made, sku=f"BULK-{i}-B", attributes={"size": "L"})
     filters = {"category": "root", "in_stock": "true", "attr": "size:m", "min_price": "1", "sort": "price"}
 
+    sqlite_lexicon = int(connection_of("catalog").vendor == "sqlite")  # SQLite looks search words up first
     for page_size in (1, 100):
         for params in ({}, filters, {"q": "product"}):
-            with django_assert_num_queries(2, connection=connection_of("catalog")):
+            expected = 2 + (sqlite_lexicon if "q" in params else 0)
+            with django_assert_num_queries(expected, connection=connection_of("catalog")):
                 response = api_client.get(LIST, {**params, "page_size": page_size})
             assert len(response.json()["results"]) == page_size  # every combination is its own (cold) cache key
 

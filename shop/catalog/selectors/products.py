@@ -15,8 +15,8 @@ queries 2-5x slower (measured "fjallmark" 330 ms vs 60 ms; "merino sweater" 72 v
 Ranking: exact name first, then ``ts_rank`` (name A, brand B, description C) plus word similarity.
 A typo in a short word ("jaket": word similarity 0.44) falls below that threshold, so a fourth arm
 corrects unknown query words against a lexicon of name and brand words (edit distance 1) and
-matches the corrected words through the same full-text index. SQLite gets a plain ``icontains``
-with exact/prefix ranking.
+matches the corrected words through the same full-text index. SQLite has the same arms but for
+trigrams, on FTS5, with the same intent of ranking (``sqlite_search``).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import IExact
 
 from shop.catalog.models import Category, Product, Stock, Variant
+from shop.catalog.selectors import sqlite_search
 from shop.kernel import Money
 
 Sort = Literal["relevance", "price", "-price", "newest", "name"]
@@ -342,17 +343,7 @@ def _searched(qs: QuerySet[Product], q: str, *, rank: bool) -> QuerySet[Product]
                 ),
             )
         return qs
-    qs = qs.filter(Q(name__icontains=q) | Q(brand__icontains=q) | Q(description__icontains=q))
-    if rank:
-        qs = qs.annotate(
-            sort_exact=Case(
-                When(name__iexact=q, then=Value(2)),
-                When(name__istartswith=q, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-        )
-    return qs
+    return sqlite_search.searched(qs, q, rank=rank)
 
 
 # A sort is a lexicographic key ending in the primary key, so every position is unique and a
@@ -364,15 +355,12 @@ _ORDERS: dict[str, tuple[_Key, ...]] = {
     "price": (("sort_price", False, "decimal"), ("id", False, "int")),
     "-price": (("sort_price", True, "decimal"), ("id", True, "int")),
     "relevance": (("sort_exact", True, "int"), ("sort_relevance", True, "decimal"), ("id", False, "int")),
-    "relevance-fallback": (("sort_exact", True, "int"), ("id", False, "int")),
 }
 
 
 def _order_name(query: ProductQuery) -> str:
-    if query.sort == "relevance":
-        if not query.q:
-            return "newest"  # nothing to be relevant to
-        return "relevance" if _vendor() == "postgresql" else "relevance-fallback"
+    if query.sort == "relevance" and not query.q:
+        return "newest"  # nothing to be relevant to
     return query.sort
 
 

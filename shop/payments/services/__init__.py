@@ -2,7 +2,8 @@
 
 ``charges``: start a payment, refund, reconcile; ``webhooks``: ingest and process provider
 events; ``settle``: the status machine both go through; ``calls``: retries, breaker, ledger;
-``gateways``: the provider adapters behind one port.
+``gateways``: the provider adapters behind one port; ``simulation``: the simulated provider
+clearing its delayed payments.
 """
 
 from __future__ import annotations
