@@ -62,7 +62,8 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
-def order_context(order: Order) -> dict[str, Any]:
+def order_context(order: Order, *, url: str) -> dict[str, Any]:
+    """What the order templates show; ``url`` is the order's status page (signed, from ``OrdersAPI``)."""
     address = order.shipping_address
     return {
         "number": order.number,
@@ -93,7 +94,7 @@ def order_context(order: Order) -> dict[str, Any]:
             )
             if part.strip()
         ),
-        "url": f"{settings.SHOP_PUBLIC_URL}/api/v1/orders/{order.id}/",
+        "url": url,
     }
 
 
@@ -239,9 +240,11 @@ def _customer(user_id: int) -> tuple[str, str]:
 
 
 def notify_about_order(*, event_id: UUID, kind: str, order_id: int, **extra: Any) -> Notification | None:
-    order = registry.get(OrdersAPI).get_order(order_id=order_id)
+    orders = registry.get(OrdersAPI)
+    order = orders.get_order(order_id=order_id)
     email, full_name = _customer(order.customer_id)
-    context = {"order": order_context(order), "full_name": full_name, "email": email, **extra}
+    url = orders.status_page_url(order_id=order_id)
+    context = {"order": order_context(order, url=url), "full_name": full_name, "email": email, **extra}
     return queue(event_id=event_id, kind=kind, recipient=email, user_id=order.customer_id, context=context)
 
 
@@ -281,14 +284,17 @@ class Samples:
         "total": "€71.88",
         "payment_due_by": "24 Nov 2026, 12:30 UTC",
         "address": "Ada Lovelace, 12 Analytical Row, W1 2AB London, GB",
-        "url": "https://shop.example/api/v1/orders/42/",
+        "url": "https://shop.example/orders/status/sample-order-link/",
     }
 
     @classmethod
     def context(cls, kind: str) -> dict[str, Any]:
         common: dict[str, Any] = {"full_name": "Ada Lovelace", "email": "ada@example.com", "order": cls.order}
         extra: dict[str, dict[str, Any]] = {
-            "password_reset": {"reset_url": "https://shop.example/reset/abc/def/", "expires_in_minutes": 60},
+            "password_reset": {
+                "reset_url": "https://shop.example/account/reset-password/sample-link/",
+                "expires_in_minutes": 60,
+            },
             "payment_receipt": {"amount": "€71.88"},
             "payment_failed": {"amount": "€71.88", "reason": reason_text("card_declined", "")},
             "order_shipped": {"carrier": "DHL", "tracking_number": "JD014600006281"},
