@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 
 SERVICES = {s for s in os.environ.get("SHOP_TEST_SERVICES", "").split(",") if s}
-_SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq"}
+_SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq", "browser": "chromium"}
 _skipped: dict[str, int] = {}
 
 

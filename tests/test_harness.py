@@ -41,6 +41,17 @@ def test_a_missing_service_fails_the_run_when_services_are_required() -> None:
     assert "passed" not in result.stdout  # no test ran
 
 
+def test_a_missing_browser_skips_loudly_and_fails_when_services_are_required() -> None:
+    """The browser tests need Debian's Chromium: announced like any missing service, never silently skipped."""
+    skipped = run_harness(SHOP_CHROMIUM="/nonexistent/chromium")
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert "chromium: /nonexistent/chromium (not installed" in skipped.stderr
+
+    required = run_harness(SHOP_CHROMIUM="/nonexistent/chromium", SHOP_REQUIRE_SERVICES="1")
+    assert required.returncode != 0
+    assert "SHOP_REQUIRE_SERVICES=1: this is a FAILURE" in required.stderr
+
+
 def test_argon2_hashes_passwords_first() -> None:
     """The configured hashing is Argon2 (the autouse fixture swaps in MD5 per test, for speed only)."""
     from shop import settings as configured

@@ -9,6 +9,7 @@ from shop.web import health, pages
 
 urlpatterns = [
     path("", pages.landing, name="landing"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
