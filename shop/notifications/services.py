@@ -30,6 +30,7 @@ from shop.notifications.models import Notification
 from shop.orders.api import Order, OrdersAPI
 from shop.registry.router import alias_for_context
 from shop.users.api import UsersAPI
+from shop.web.links import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Rendered:
 
 def render(kind: str, context: Mapping[str, Any]) -> Rendered:
     """Subject, text and HTML of one kind; every template extends the shared layout."""
-    base = {"shop_name": settings.SHOP_NAME, "shop_url": settings.SHOP_PUBLIC_URL, **context}
+    base = {"shop_name": settings.SHOP_NAME, "shop_url": absolute_url("/"), **context}
     number = context.get("order", {}).get("number", "") if isinstance(context.get("order"), Mapping) else ""
     subject = SUBJECTS[kind].format(shop_name=settings.SHOP_NAME, number=number)
     full = {**base, "subject": subject}

@@ -43,6 +43,7 @@ class DeadLetterAdmin(_Redacted, admin.ModelAdmin[DeadLetter]):
     list_filter = ["topic", "handler", ("retried_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_id", "handler", "error"]
     readonly_fields = _shown([f.name for f in DeadLetter._meta.fields])
+    fields = tuple(readonly_fields)  # only these: the stored payload itself is never rendered
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -79,6 +80,7 @@ class OutboxEventAdmin(_Redacted, admin.ModelAdmin[OutboxEvent]):
     list_filter = ["topic", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "topic"]
     readonly_fields = _shown([f.name for f in OutboxEvent._meta.fields])
+    fields = tuple(readonly_fields)  # only these: the stored payload itself is never rendered
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

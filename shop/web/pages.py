@@ -8,8 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.templatetags.static import static
 from django.template import loader
+from django.templatetags.static import static
 from django.utils.html import escape
 
 # No scripts at all, styles only from our own static files, forms post only to us, never framed.

@@ -96,7 +96,7 @@ def test_declining_fails_the_payment_and_leaves_the_order_payable(order_for: Ord
 
 
 def test_deciding_twice_answers_already_decided_and_changes_nothing(order_for: OrderFor) -> None:
-    order, path = waiting_payment(order_for)
+    _, path = waiting_payment(order_for)
     first, second = browser(), browser()  # two tabs, both opened before either decided
     first_token, second_token = csrf_token(first.get(path)), csrf_token(second.get(path))
     assert first.post(path, {"csrfmiddlewaretoken": first_token, "decision": "approve"}).status_code == 200
@@ -112,7 +112,7 @@ def test_deciding_twice_answers_already_decided_and_changes_nothing(order_for: O
 
 
 def test_a_post_without_the_csrf_token_is_refused(order_for: OrderFor) -> None:
-    order, path = waiting_payment(order_for)
+    _, path = waiting_payment(order_for)
 
     forged = browser().post(path, {"decision": "approve"})  # what another site's auto-submitting form sends
 
@@ -135,11 +135,13 @@ def test_the_json_form_answers_already_decided_with_409(order_for: OrderFor) -> 
     again = APIClient().post(f"{JSON_FORM}{reference}/", {"approve": False}, format="json")
 
     assert_problem(again, 409, "authentication_already_decided")
-    assert_problem(APIClient().post(f"{JSON_FORM}sim_pay_nope/", {"approve": True}, format="json"), 404, "payment_not_found")
+    assert_problem(
+        APIClient().post(f"{JSON_FORM}sim_pay_nope/", {"approve": True}, format="json"), 404, "payment_not_found"
+    )
     assert Payment.objects.get().status == "succeeded"
 
 
 def test_without_the_simulated_gateway_there_is_no_page(order_for: OrderFor, settings: Any) -> None:
-    order, path = waiting_payment(order_for)
+    _, path = waiting_payment(order_for)
     settings.SHOP_PAYMENT_GATEWAY = "stripe"
     assert browser().get(path).status_code == 404
