@@ -78,6 +78,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "shop.urls"
+CSRF_FAILURE_VIEW = "shop.web.pages.csrf_failure"  # the pages' own 403, not Django's technical one
 WSGI_APPLICATION = "shop.wsgi.application"
 AUTH_USER_MODEL = "users.User"
 

@@ -65,6 +65,13 @@ def error_page(request: HttpRequest, status: int, detail: str = "", *, title: st
         return secure(HttpResponse(html, status=status, content_type="text/html; charset=utf-8"))
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent without its token (another site's, or an expired page)."""
+    return error_page(
+        request, 403, "This form was sent without its security token. Reload the page and send it again."
+    )
+
+
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask every site for /favicon.ico (the admin and Swagger UI name none): ours, not a 404."""
     return HttpResponsePermanentRedirect(static("web/favicon.svg"))

@@ -117,6 +117,8 @@ def test_a_post_without_the_csrf_token_is_refused(order_for: OrderFor) -> None:
     forged = browser().post(path, {"decision": "approve"})  # what another site's auto-submitting form sends
 
     assert forged.status_code == 403
+    assert forged["Content-Type"] == "text/html; charset=utf-8"
+    assert "sent without its security token" in forged.content.decode()
     assert Payment.objects.get().status == "requires_action"
 
 
