@@ -67,9 +67,7 @@ def error_page(request: HttpRequest, status: int, detail: str = "", *, title: st
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a form sent without its token (another site's, or an expired page)."""
-    return error_page(
-        request, 403, "This form was sent without its security token. Reload the page and send it again."
-    )
+    return error_page(request, 403, "This form was sent without its security token. Reload the page and send it again.")
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
