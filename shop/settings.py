@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",  # admin CSV import/export of the catalog
     "shop.registry",
+    "shop.web",  # the pages' shared base template and stylesheet
     *[f"shop.{context}" for context in CONTEXTS],
 ]
 
@@ -77,6 +78,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "shop.urls"
+CSRF_FAILURE_VIEW = "shop.web.pages.csrf_failure"  # the pages' own 403, not Django's technical one
 WSGI_APPLICATION = "shop.wsgi.application"
 AUTH_USER_MODEL = "users.User"
 
@@ -153,6 +155,8 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
+# Workers log through settings.LOGGING (JSON lines, secrets redacted), not through a handler of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -263,9 +267,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
-SHOP_PASSWORD_RESET_URL: str = env.str(
-    "SHOP_PASSWORD_RESET_URL", default="http://127.0.0.1:8000/reset-password?uid={uid}&token={token}"
-)
+# Where a reset email sends the customer: a storefront's own page (a template with {uid} and {token}),
+# or, when empty, the built-in reset page on SHOP_PUBLIC_URL.
+SHOP_PASSWORD_RESET_URL: str = env.str("SHOP_PASSWORD_RESET_URL", default="")
 
 # --- DRF and the HTTP edge ------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
@@ -376,8 +380,11 @@ SHOP_GATEWAY_BACKOFF_S: float = env.float("SHOP_GATEWAY_BACKOFF_S", default=0.2)
 SHOP_WEBHOOK_TOLERANCE_S: int = env.int("SHOP_WEBHOOK_TOLERANCE_S", default=300)
 # Payments still pending / requires_action after this are settled by asking the gateway.
 SHOP_PAYMENT_RECONCILE_AFTER_S: int = env.int("SHOP_PAYMENT_RECONCILE_AFTER_S", default=15 * 60)
-# The base URL customers reach this shop at (links in gateway redirects and emails).
-SHOP_PUBLIC_URL: str = env.str("SHOP_PUBLIC_URL", default="http://127.0.0.1:8000")
+# The base URL customers reach this shop at: every absolute link (emails, 3-D Secure, password reset,
+# gateway return, order status) starts with it. `make run` derives it from HOST and PORT.
+SHOP_PUBLIC_URL: str = env.str("SHOP_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long the signed link to an order's status page (sent in every order email) stays valid.
+SHOP_ORDER_STATUS_LINK_TTL_S: int = env.int("SHOP_ORDER_STATUS_LINK_TTL_S", default=90 * 24 * 3600)
 # No default in production: with an empty secret every simulated webhook is refused (never forgeable).
 SHOP_SIMULATED_WEBHOOK_SECRET: str = env.str(
     "SHOP_SIMULATED_WEBHOOK_SECRET", default="" if PRODUCTION else "whsec_simulated_dev_only"
@@ -416,6 +423,8 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines carry the full URL (a reset link's token): through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "celery": {"level": "INFO"},
     },
 }

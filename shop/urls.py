@@ -1,7 +1,7 @@
 """Root URLconf. Contexts are included by dotted path, never imported (ARCHITECTURE §2).
 
 A process with ``SHOP_SERVE`` (a split-out service, or the main deployable once some contexts are
-split out) publishes only its own contexts: their public API and their admin pages. Another
+split out) publishes only its own contexts: their public API, their pages and their admin pages. Another
 context's routes there would read or write tables that are not that context's real home.
 """
 
@@ -22,6 +22,13 @@ PUBLIC_ROUTES = {
     "orders": "api/v1/orders/",
     "payments": "api/v1/payments/",
 }
+# HTML pages customers open from an email or a gateway redirect (``shop.<ctx>.urls.pages``); outside
+# /api/, so a browser there gets HTML errors.
+PAGE_ROUTES = {
+    "users": "account/",
+    "orders": "orders/",
+    "payments": "payments/",
+}
 
 
 def serves(context: str) -> bool:
@@ -32,11 +39,17 @@ for _model in list(admin.site._registry):  # no admin pages for contexts this pr
     if _model._meta.app_label in CONTEXTS and not serves(_model._meta.app_label):
         admin.site.unregister(_model)
 
+
+def _pages(context: str) -> str:
+    return f"shop.{context}.urls.pages"
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shop.web.urls")),
     path("admin/", admin.site.urls),
     path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
     *(path(prefix, include(f"shop.{context}.urls")) for context, prefix in PUBLIC_ROUTES.items() if serves(context)),
+    *(path(prefix, include(_pages(context))) for context, prefix in PAGE_ROUTES.items() if serves(context)),
 ]
 
 handler400 = "shop.web.exceptions.bad_request"

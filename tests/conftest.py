@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 
 SERVICES = {s for s in os.environ.get("SHOP_TEST_SERVICES", "").split(",") if s}
 SQLITE_CHOSEN = os.environ.get("DATABASE_URL", "").startswith("sqlite:")  # a SQLite run (tests.harness)
-_SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq"}
+_SERVICE_OF_MARKER = {"postgres": "postgres", "redis": "redis", "broker": "rabbitmq", "browser": "chromium"}
 _skipped: dict[str, int] = {}
 
 

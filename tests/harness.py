@@ -2,8 +2,10 @@
 then run pytest with them.
 
 PostgreSQL, Redis and RabbitMQ are used at their standard loopback ports when reachable (or at
-``DATABASE_URL``/``REDIS_URL``/``CELERY_BROKER_URL`` when given). A missing one is skipped with a
-banner; with ``SHOP_REQUIRE_SERVICES=1`` a missing one fails the run before any test starts.
+``DATABASE_URL``/``REDIS_URL``/``CELERY_BROKER_URL`` when given), and Debian's Chromium for the
+browser tests (``SHOP_CHROMIUM``, default ``/usr/bin/chromium``; ``make test`` installs it). A missing
+one is skipped with a banner; with ``SHOP_REQUIRE_SERVICES=1`` a missing one fails the run before any
+test starts.
 
 A ``sqlite://`` ``DATABASE_URL`` chooses SQLite (the embedded default's database) instead of
 PostgreSQL: nothing is missing then, and tests marked ``postgres`` are skipped as PostgreSQL-only.
@@ -13,6 +15,7 @@ PostgreSQL: nothing is missing then, and tests marked ``postgres`` are skipped a
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 from urllib.parse import urlparse
@@ -53,6 +56,9 @@ def _reachable(url: str) -> str | None:
 
 def chose_sqlite() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("sqlite:")
+def chromium() -> str:
+    """The browser the browser tests drive: the machine's own package, never a download."""
+    return os.environ.get("SHOP_CHROMIUM") or "/usr/bin/chromium"
 
 
 def detect() -> tuple[dict[str, str], dict[str, str]]:
@@ -67,6 +73,11 @@ def detect() -> tuple[dict[str, str], dict[str, str]]:
             found[service] = url
         else:
             missing[service] = f"{url} ({reason})"
+    browser = chromium()
+    if shutil.which(browser):
+        found["chromium"] = browser
+    else:
+        missing["chromium"] = f"{browser} (not installed: apt-get install chromium, as make test does)"
     return found, missing
 
 
@@ -89,6 +100,8 @@ def main(argv: list[str]) -> int:
     if "rabbitmq" in found:
         # Unit tests stay eager; tests marked `broker` switch to this broker and run a real worker.
         os.environ["SHOP_TEST_BROKER_URL"] = found["rabbitmq"]
+    if "chromium" in found:
+        os.environ["SHOP_CHROMIUM"] = found["chromium"]
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["SHOP_TEST_SERVICES"] = ",".join(sorted(found))
     os.environ.setdefault("SHOP_ENV", "test")

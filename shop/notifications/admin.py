@@ -14,8 +14,10 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 
 from shop.kernel import DomainError
+from shop.kernel.redaction import redact
 from shop.notifications import api, services
 from shop.notifications.models import Notification
+from shop.web.redaction import redacted_text
 
 MAX_PER_ACTION = 200
 
@@ -38,7 +40,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         "last_error",
         "sent_at",
         "created_at",
-        "body_text",
+        "text",
         "html_preview",
     )
     fields = readonly_fields
@@ -57,11 +59,16 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.change_notification")
 
+    @admin.display(description="text")
+    def text(self, obj: Notification) -> str:
+        """Links that are secrets (password reset, order status) show as ``[redacted]``."""
+        return redacted_text(obj.body_text)
+
     @admin.display(description="HTML")
     def html_preview(self, obj: Notification) -> str:
         return format_html(
             '<iframe sandbox="" srcdoc="{}" style="width: 100%; height: 400px; border: 1px solid #ccc;"></iframe>',
-            obj.body_html,
+            redact(obj.body_html),
         )
 
     @admin.action(description="Resend", permissions=["resend"])
@@ -105,7 +112,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
             "title": f"Preview: {kind.replace('_', ' ')}",
             "kind": kind,
             "subject": rendered.subject,
-            "text": rendered.text,
+            "text": rendered.text,  # sample data only: no live link to redact
             "html": rendered.html,
         }
         return TemplateResponse(request, "admin/notifications/notification/preview.html", context)

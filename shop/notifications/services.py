@@ -30,6 +30,7 @@ from shop.notifications.models import Notification
 from shop.orders.api import Order, OrdersAPI
 from shop.registry.router import alias_for_context
 from shop.users.api import UsersAPI
+from shop.web.links import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
-def order_context(order: Order) -> dict[str, Any]:
+def order_context(order: Order, *, url: str) -> dict[str, Any]:
+    """What the order templates show; ``url`` is the order's status page (signed, from ``OrdersAPI``)."""
     address = order.shipping_address
     return {
         "number": order.number,
@@ -93,7 +95,7 @@ def order_context(order: Order) -> dict[str, Any]:
             )
             if part.strip()
         ),
-        "url": f"{settings.SHOP_PUBLIC_URL}/api/v1/orders/{order.id}/",
+        "url": url,
     }
 
 
@@ -106,7 +108,7 @@ class Rendered:
 
 def render(kind: str, context: Mapping[str, Any]) -> Rendered:
     """Subject, text and HTML of one kind; every template extends the shared layout."""
-    base = {"shop_name": settings.SHOP_NAME, "shop_url": settings.SHOP_PUBLIC_URL, **context}
+    base = {"shop_name": settings.SHOP_NAME, "shop_url": absolute_url("/"), **context}
     number = context.get("order", {}).get("number", "") if isinstance(context.get("order"), Mapping) else ""
     subject = SUBJECTS[kind].format(shop_name=settings.SHOP_NAME, number=number)
     full = {**base, "subject": subject}
@@ -239,9 +241,11 @@ def _customer(user_id: int) -> tuple[str, str]:
 
 
 def notify_about_order(*, event_id: UUID, kind: str, order_id: int, **extra: Any) -> Notification | None:
-    order = registry.get(OrdersAPI).get_order(order_id=order_id)
+    orders = registry.get(OrdersAPI)
+    order = orders.get_order(order_id=order_id)
     email, full_name = _customer(order.customer_id)
-    context = {"order": order_context(order), "full_name": full_name, "email": email, **extra}
+    url = orders.status_page_url(order_id=order_id)
+    context = {"order": order_context(order, url=url), "full_name": full_name, "email": email, **extra}
     return queue(event_id=event_id, kind=kind, recipient=email, user_id=order.customer_id, context=context)
 
 
@@ -281,14 +285,17 @@ class Samples:
         "total": "€71.88",
         "payment_due_by": "24 Nov 2026, 12:30 UTC",
         "address": "Ada Lovelace, 12 Analytical Row, W1 2AB London, GB",
-        "url": "https://shop.example/api/v1/orders/42/",
+        "url": "https://shop.example/orders/status/sample-order-link/",
     }
 
     @classmethod
     def context(cls, kind: str) -> dict[str, Any]:
         common: dict[str, Any] = {"full_name": "Ada Lovelace", "email": "ada@example.com", "order": cls.order}
         extra: dict[str, dict[str, Any]] = {
-            "password_reset": {"reset_url": "https://shop.example/reset/abc/def/", "expires_in_minutes": 60},
+            "password_reset": {
+                "reset_url": "https://shop.example/account/reset-password/sample-link/",
+                "expires_in_minutes": 60,
+            },
             "payment_receipt": {"amount": "€71.88"},
             "payment_failed": {"amount": "€71.88", "reason": reason_text("card_declined", "")},
             "order_shipped": {"carrier": "DHL", "tracking_number": "JD014600006281"},

@@ -189,3 +189,10 @@ class OrdersAPI(Protocol):
         """The orders that exist among ``order_ids`` (order of the ids; at most ``MAX_ORDERS_PER_CALL``),
         in a fixed number of queries whatever their count."""
         ...
+
+    @idempotent
+    def status_page_url(self, *, order_id: int) -> str:
+        """An absolute, signed link to the order's read-only status page (status, lines, totals,
+        tracking), valid for ``SHOP_ORDER_STATUS_LINK_TTL_S`` without a login: what the customer's
+        emails link to. A bearer secret: show it only to the customer. ``OrderNotFound`` otherwise."""
+        ...

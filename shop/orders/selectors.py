@@ -34,6 +34,10 @@ def order_by_id(*, order_id: int) -> Order | None:
     return with_details(Order.objects.filter(pk=order_id)).first()
 
 
+def order_exists(*, order_id: int) -> bool:
+    return Order.objects.filter(pk=order_id).exists()
+
+
 def orders_by_ids(*, order_ids: Sequence[int]) -> list[Order]:
     found = {o.pk: o for o in with_details(Order.objects.filter(pk__in=list(order_ids)))}
     return [found[i] for i in dict.fromkeys(order_ids) if i in found]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,8 +28,9 @@ from shop.orders.serializers import (
     PayInput,
     PaymentSummaryOutput,
 )
-from shop.orders.services import checkout, lifecycle
+from shop.orders.services import checkout, lifecycle, status_page
 from shop.payments.api import PaymentsAPI
+from shop.web.pages import error_page, render_page
 from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
@@ -174,6 +177,7 @@ class OrderPayView(APIView):
             amount=order.total,
             token=data.validated_data["token"],
             idempotency_key=f"order-{order.pk}-{key}",
+            return_url=status_page.status_page_url(order_id=order.pk),  # where 3-D Secure sends the customer back
         )
         if payment.status == "succeeded":  # at once, not only when the event arrives (idempotent)
             lifecycle.payment_succeeded(order_id=order.pk, payment_id=payment.id)
@@ -209,3 +213,48 @@ class OrderCancelView(APIView):
         refreshed = selectors.order_of(customer_id=customer_id, order_id=order_id)
         assert refreshed is not None
         return Response(OrderOutput(selectors.to_order_dto(refreshed)).data)
+
+
+# --- the order-status page (HTML) ----------------------------------------------------------------
+_STATUS_TEXT = {
+    api.PENDING_PAYMENT: ("Awaiting payment", "We hold your items until the payment deadline below."),
+    api.PAID: ("Paid", "Thank you! We are preparing your order for shipping."),
+    api.FULFILLED: ("Shipped", "Your order is on its way."),
+    api.DELIVERED: ("Delivered", "Your order has been delivered."),
+    api.CANCELLED: ("Cancelled", "This order was cancelled."),
+    api.REFUNDED: ("Refunded", "This order was refunded."),
+}
+
+
+@require_GET
+def order_status_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The read-only page behind the emails' "your order" link (signed, expiring, no login)."""
+    try:
+        order_id = status_page.order_id_from(token)
+    except status_page.LinkExpired:
+        return error_page(
+            request, 410, "This order link has expired. The newest email about your order has a fresh one."
+        )
+    except status_page.LinkInvalid:
+        return error_page(request, 404, "This order link is not valid. Check that it was copied whole.")
+    row = selectors.order_by_id(order_id=order_id)
+    if row is None:
+        return error_page(request, 404, "This order does not exist any more.")
+    order = selectors.to_order_dto(row)
+    try:
+        payment = registry.get(PaymentsAPI).payment_for_order(order_id=order.id)
+        payment_known = True
+    except ContextUnavailable:  # the page still shows the order; only the payment line is missing
+        payment, payment_known = None, False
+    label, explanation = _STATUS_TEXT.get(order.status, (order.status.replace("_", " "), ""))
+    context = {
+        "order": order,
+        "status_label": label,
+        "status_explanation": explanation,
+        "payment": payment,
+        "payment_known": payment_known,
+        "history": [
+            (change, _STATUS_TEXT.get(change.to_status, (change.to_status, ""))[0]) for change in order.history
+        ],
+    }
+    return render_page(request, "orders/status.html", context)

@@ -26,7 +26,6 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template import engines
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from shop.kernel import DomainError, Money
@@ -34,6 +33,7 @@ from shop.kernel.money import CURRENCY_EXPONENTS
 from shop.payments import api
 from shop.payments.models import Payment, PaymentKey, Transaction, WebhookEvent
 from shop.payments.services import charges
+from shop.web.redaction import redacted_json, redacted_text
 
 # One action request refunds at most this many payments (each refund is its own gateway call).
 MAX_PAYMENTS_PER_ACTION = 200
@@ -119,9 +119,14 @@ class TransactionInline(_ReadOnlyInline, admin.TabularInline[Transaction, Paymen
     model = Transaction
     verbose_name = "gateway call"
     verbose_name_plural = "ledger (gateway calls)"
-    fields = ("created_at", "kind", "outcome", "amount", "idempotency_key", "gateway_reference", "error", "response")
+    fields = ("created_at", "kind", "outcome", "amount", "idempotency_key", "gateway_reference", "error", "answer")
     readonly_fields = fields
     ordering = ("created_at", "id")
+
+    @admin.display(description="response")
+    def answer(self, obj: Transaction) -> SafeString:
+        """The gateway's answer with its secrets (client secrets, return links) redacted."""
+        return redacted_json(obj.response)
 
     @admin.display(description="amount")
     def amount(self, obj: Transaction) -> Money | None:
@@ -353,7 +358,7 @@ class WebhookEventAdmin(admin.ModelAdmin[WebhookEvent]):
 
     @admin.display(description="raw body")
     def body(self, obj: WebhookEvent) -> SafeString:
-        return format_html('<pre style="white-space: pre-wrap; word-break: break-all">{}</pre>', obj.raw_body)
+        return redacted_text(obj.raw_body)  # Stripe's events carry the intent's client secret
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

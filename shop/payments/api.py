@@ -69,6 +69,13 @@ class AlreadyPaid(Conflict):
     title = "This order is already paid"
 
 
+class AuthenticationAlreadyDecided(Conflict):
+    """The customer already approved or declined this payment's 3-D Secure check."""
+
+    code = "authentication_already_decided"
+    title = "This payment's security check was already decided"
+
+
 class PaymentInProgress(Conflict):
     """The payment waits for the customer's action or the gateway's answer (carries ``payment_status``)."""
 
@@ -130,13 +137,22 @@ class PaymentsAPI(Protocol):
 
     @idempotent
     def start_payment(
-        self, *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str
+        self,
+        *,
+        order_id: int,
+        customer_id: int,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        return_url: str = "",
     ) -> Payment:
         """Charge ``amount`` for the order with the customer's gateway ``token``. The same key
         returns the same payment (one charge, however many calls); a new key after a failure is a new
         attempt on the order's payment. A decline is not an error: the ``Payment`` is ``failed`` with
-        its ``failure_code``. Raises ``AlreadyPaid``, ``PaymentInProgress``, ``IdempotencyKeyReused``,
-        ``InvalidPaymentToken``, ``GatewayUnavailable``."""
+        its ``failure_code``. ``return_url`` is where the customer lands after a bank's check
+        (3-D Secure): the caller's page for the order (the shop's start page when empty). Raises
+        ``AlreadyPaid``, ``PaymentInProgress``, ``IdempotencyKeyReused``, ``InvalidPaymentToken``,
+        ``GatewayUnavailable``."""
         ...
 
     @idempotent

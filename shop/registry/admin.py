@@ -1,21 +1,49 @@
-"""Staff views of the event bus: dead letters (with a retry action) and the outbox, both read-only."""
+"""Staff views of the event bus: dead letters (with a retry action) and the outbox, both read-only.
+Payloads and errors are shown with their secrets redacted (an event may carry a live reset link)."""
 
 from __future__ import annotations
+
+import json
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from shop.kernel.redaction import redact, redact_data
 from shop.registry.models import DeadLetter, OutboxEvent
+
+# Stored fields shown through a redacting display instead of as they are.
+_SHOWN_AS = {"payload": "payload_shown", "error": "error_shown"}
+
+
+def _shown(names: list[str]) -> list[str]:
+    return [_SHOWN_AS.get(name, name) for name in names]
+
+
+def _pre(text: str) -> SafeString:
+    return format_html('<pre style="white-space: pre-wrap; word-break: break-all; margin: 0">{}</pre>', redact(text))
+
+
+class _Redacted:
+    @admin.display(description="payload")
+    def payload_shown(self, obj: DeadLetter | OutboxEvent) -> SafeString:
+        return _pre(json.dumps(redact_data(obj.payload), indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+    @admin.display(description="error")
+    def error_shown(self, obj: DeadLetter) -> SafeString:
+        return _pre(obj.error)
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
+class DeadLetterAdmin(_Redacted, admin.ModelAdmin[DeadLetter]):
     list_display = ["created_at", "handler", "topic", "event_id", "attempts", "retried_at"]
     list_filter = ["topic", "handler", ("retried_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_id", "handler", "error"]
-    readonly_fields = [f.name for f in DeadLetter._meta.fields]
+    readonly_fields = _shown([f.name for f in DeadLetter._meta.fields])
+    fields = tuple(readonly_fields)  # only these: the stored payload itself is never rendered
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -47,11 +75,12 @@ class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin[OutboxEvent]):
+class OutboxEventAdmin(_Redacted, admin.ModelAdmin[OutboxEvent]):
     list_display = ["created_at", "topic", "id", "sent_at", "attempts"]
     list_filter = ["topic", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "topic"]
-    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    readonly_fields = _shown([f.name for f in OutboxEvent._meta.fields])
+    fields = tuple(readonly_fields)  # only these: the stored payload itself is never rendered
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError
+from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -19,6 +20,7 @@ from shop.kernel import ValidationFailed
 from shop.users import api, selectors
 from shop.users.api import AddressBookFull, EmailTaken, InvalidResetToken, WeakPassword, WrongPassword
 from shop.users.models import Address, User, normalize_email
+from shop.web.links import absolute_url
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
@@ -123,10 +125,30 @@ def request_password_reset(*, email: str) -> None:
                 user_id=user.pk,
                 email=user.email,
                 full_name=user.full_name,
-                reset_url=settings.SHOP_PASSWORD_RESET_URL.format(uid=uid, token=token),
+                reset_url=reset_link(uid=uid, token=token),
                 expires_in_s=settings.PASSWORD_RESET_TIMEOUT,
             )
         )
+
+
+def reset_link(*, uid: str, token: str) -> str:
+    """The storefront's page (``SHOP_PASSWORD_RESET_URL``, with ``{uid}`` and ``{token}``), else the
+    built-in page on ``SHOP_PUBLIC_URL``."""
+    if settings.SHOP_PASSWORD_RESET_URL:
+        return settings.SHOP_PASSWORD_RESET_URL.format(uid=uid, token=token)
+    return f"{absolute_url(reverse('password-reset-page'))}?{urlencode({'uid': uid, 'token': token})}"
+
+
+def reset_link_is_valid(*, uid: str, token: str) -> bool:
+    """Whether the link's uid and token would reset a password now (the page asks before showing its form)."""
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if not 0 < user_id < 2**63:  # a forged uid must not reach the database as an out-of-range id
+        return False
+    user = selectors.user_by_id(user_id=user_id)
+    return user is not None and default_token_generator.check_token(user, token)
 
 
 def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from shop.users import selectors, services
+from shop.users.api import InvalidResetToken, WeakPassword
 from shop.users.models import Address, User
 from shop.users.serializers import (
     AcceptedOutput,
@@ -28,6 +31,7 @@ from shop.users.serializers import (
     TokenPairOutput,
     UserOutput,
 )
+from shop.web.pages import render_page
 from shop.web.pagination import PagePagination, page_schema
 from shop.web.throttles import LoginIdentityRateThrottle, LoginRateThrottle
 
@@ -186,3 +190,30 @@ class AddressDetailView(APIView):
     def delete(self, request: Request, address_id: int) -> Response:
         services.delete_address(address=self._get(request, address_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- pages --------------------------------------------------------------------------------------
+@sensitive_post_parameters("new_password", "new_password_again")
+@require_http_methods(["GET", "POST"])
+def password_reset_page(request: HttpRequest) -> HttpResponse:
+    """The built-in page behind the reset email's link: a form for the new password, then the
+    answer. The uid and token travel as hidden fields; the page itself sends no Referer."""
+    source = request.POST if request.method == "POST" else request.GET
+    uid, token = source.get("uid", ""), source.get("token", "")
+    if not services.reset_link_is_valid(uid=uid, token=token):
+        return render_page(request, "users/reset_password.html", {"state": "invalid"}, status=400)
+    context: dict[str, Any] = {"state": "form", "uid": uid, "token": token, "errors": []}
+    if request.method == "GET":
+        return render_page(request, "users/reset_password.html", context)
+    password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
+    if password != again:
+        context["errors"] = ["The two passwords are not the same."]
+        return render_page(request, "users/reset_password.html", context, status=400)
+    try:
+        services.confirm_password_reset(uid=uid, token=token, new_password=password)
+    except WeakPassword as exc:
+        context["errors"] = exc.extra.get("errors", {}).get("password") or [exc.detail]
+        return render_page(request, "users/reset_password.html", context, status=400)
+    except InvalidResetToken:  # used in another tab meanwhile
+        return render_page(request, "users/reset_password.html", {"state": "invalid"}, status=400)
+    return render_page(request, "users/reset_password.html", {"state": "done"})

@@ -1,18 +1,23 @@
-"""Every error the API returns is RFC 9457 problem+json with a stable ``code``."""
+"""Every error the API returns is RFC 9457 problem+json with a stable ``code``; a browser on a page
+(outside ``/api/``, asking for HTML) gets an HTML error page instead (``shop.web.pages``)."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from shop.kernel.errors import ContextUnavailable, DomainError
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE, problem, problem_for_domain_error, problem_for_unavailable
+from shop.web.pages import error_page, wants_html
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ def _response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Re
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: domain errors, DRF errors and 404/403 as problem+json."""
+    _render_as_json(context)
     if isinstance(exc, DomainError):
         set_rollback()
         return _response(problem_for_domain_error(exc))
@@ -78,23 +84,54 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return _response(body, headers)
 
 
+def _render_as_json(context: dict[str, Any]) -> None:
+    """A problem body is always JSON: with DRF's browsable API on (DEBUG), a browser would otherwise
+    get the HTML page under the problem+json content type, and see its source."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+
+
+# --- Django's handler400/403/404/500 ----------------------------------------------------------------
+_Handler = Callable[..., HttpResponse]
+
+
+def html_for_browsers(status: int) -> Callable[[_Handler], _Handler]:
+    """A browser on a page gets the HTML error page; everyone else gets the handler's problem+json."""
+
+    def decorate(handler: _Handler) -> _Handler:
+        @functools.wraps(handler)
+        def handle(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if wants_html(request):
+                return error_page(request, status)
+            return handler(request, *args, **kwargs)
+
+        return handle
+
+    return decorate
+
+
 def _django_problem(status: int, code: str, title: str) -> HttpResponse:
     return JsonResponse(
         problem(status=status, code=code, title=title), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
 
 
+@html_for_browsers(404)
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _django_problem(404, "not_found", "Not found")
 
 
+@html_for_browsers(500)
 def server_error(request: HttpRequest) -> HttpResponse:
     return _django_problem(500, "server_error", "Something went wrong on our side")
 
 
+@html_for_browsers(400)
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _django_problem(400, "bad_request", "Bad request")
 
 
+@html_for_browsers(403)
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _django_problem(403, "permission_denied", "You may not do this")

@@ -1,4 +1,5 @@
-"""Structured JSON log lines, each carrying the request id of the request that wrote it."""
+"""Structured JSON log lines, each carrying the request id of the request that wrote it, with every
+secret (reset links, order-status links, tokens) redacted from the finished line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import structlog
 
 from shop.kernel import context as call_context
+from shop.kernel.redaction import redact
 
 
 def add_request_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -44,8 +46,16 @@ PRE_CHAIN: list[Any] = [
 ]
 
 
+class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
+    """Redacts the finished line, so the message, its extras (Celery's task lines carry the task's
+    arguments) and any traceback are all covered, whoever logged them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def json_formatter() -> structlog.stdlib.ProcessorFormatter:
-    return structlog.stdlib.ProcessorFormatter(
+    return RedactingFormatter(
         foreign_pre_chain=PRE_CHAIN,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -56,7 +66,7 @@ def json_formatter() -> structlog.stdlib.ProcessorFormatter:
 
 
 def console_formatter() -> structlog.stdlib.ProcessorFormatter:
-    return structlog.stdlib.ProcessorFormatter(
+    return RedactingFormatter(
         foreign_pre_chain=PRE_CHAIN,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,

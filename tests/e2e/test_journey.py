@@ -228,8 +228,17 @@ def test_customer_journey(topologies: Any, mode: str) -> None:
     payment = pending.json()["payment"]
     assert pending.json()["status"] == "pending_payment" and payment["status"] == "requires_action", pending.text
     assert payment["next_action_url"].startswith(top.url("payments" if mode == "split" else "main")), payment
-    approved = httpx.post(payment["next_action_url"], json={"approve": True}, timeout=15.0)  # the bank's page: no login
-    assert approved.status_code == 200 and approved.json()["received"] is True, approved.text
+    with httpx.Client(timeout=15.0) as bank:  # the bank's page, as a browser uses it: no login, a CSRF-safe form
+        page = bank.get(payment["next_action_url"])
+        assert page.status_code == 200 and "Confirm this payment" in page.text, page.text
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        approved = bank.post(
+            payment["next_action_url"], data={"csrfmiddlewaretoken": csrf.group(1), "decision": "approve"}
+        )
+    assert approved.status_code == 200 and "Payment approved" in approved.text, approved.text
+    back = re.search(r'href="([^"]+/orders/status/[^"]+)">Back to your order', approved.text)
+    assert back and back.group(1).startswith(top.url("main")), approved.text  # the order lives on main
     assert ada.wait_status(second["id"], "paid")["payment"]["status"] == "succeeded"
 
     # The emails: welcome, and for each order a confirmation and a receipt naming its number.
@@ -239,6 +248,12 @@ def test_customer_journey(topologies: Any, mode: str) -> None:
         for kind in ("order_confirmation", "payment_receipt"):
             mail = wait_mail(top, ada.email, subject(kind, order["number"]))
             assert order["number"] in mail["text"] and order["number"] in mail["html"], mail
+            # "Your order": the signed status page on main, opened without a login (the notifications
+            # service got the link from orders' API).
+            link = re.search(r"https?://\S+/orders/status/\S+/", mail["text"])
+            assert link and link.group(0).startswith(top.url("main")), mail["text"]
+            status = httpx.get(link.group(0), timeout=15.0)
+            assert status.status_code == 200 and f"Order {order['number']}" in status.text, status.text
 
     # Staff: ship the first order (carrier + tracking on the intermediate form), refund the second.
     staff = Staff(top)

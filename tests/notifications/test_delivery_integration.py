@@ -7,11 +7,13 @@ the rows' status, and the admin.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -19,6 +21,7 @@ from shop import registry
 from shop.notifications import api as notifications_api
 from shop.notifications.models import Notification
 from shop.notifications.services import SUBJECTS
+from shop.orders.services import status_page
 from shop.registry import bus
 from shop.registry.models import InboxEntry
 from shop.registry.router import alias_for_context
@@ -104,7 +107,11 @@ def test_registering_and_ordering_email_the_customer(
     assert f"<strong>{total}</strong>" in html
     for part in (text, html):
         assert "Ada Lovelace, 12 Analytical Row, W1 2AB London, GB" in part
-        assert f"/api/v1/orders/{order['id']}/" in part
+        # "Your order": the signed status page on the public URL, naming this order (no login needed).
+        link = re.search(r"(https?://[^\s\"<]+)/orders/status/([^/\s\"<]+)/", part)
+        assert link is not None, part
+        assert link.group(1) == settings.SHOP_PUBLIC_URL
+        assert status_page.order_id_from(link.group(2)) == order["id"]
 
     rows = Notification.objects.using(NOTIFICATIONS).filter(user_id=user.pk).order_by("id")
     # The worker marks a row sent just after the server's "250".

@@ -17,26 +17,27 @@ from shop.notifications.services import SUBJECTS, Samples, render
 MISSING = "!!MISSING:%s!!"
 ORDER = Samples.order
 NUMBER = ORDER["number"]
+ORDER_PAGE = ORDER["url"]  # the signed order-status link (a sample here)
 WITH_LINES = {"order_confirmation", "payment_receipt", "order_shipped"}
 
 # What each email must say, besides the greeting and the footer every one has.
 KEY_DATA: dict[str, list[str]] = {
     "welcome": ["Welcome to shop", "ada@example.com"],
-    "password_reset": ["https://shop.example/reset/abc/def/", "60 minutes", "ada@example.com"],
+    "password_reset": [Samples.context("password_reset")["reset_url"], "60 minutes", "ada@example.com"],
     "order_confirmation": [
         NUMBER,
         "24 Nov 2026, 12:30 UTC",
         "Ada Lovelace, 12 Analytical Row, W1 2AB London, GB",
-        "https://shop.example/api/v1/orders/42/",
+        ORDER_PAGE,
         "€59.90",
         "€11.98",
         "€71.88",
     ],
-    "payment_receipt": [NUMBER, "€71.88"],
-    "payment_failed": [NUMBER, "€71.88", "the card was declined", "https://shop.example/api/v1/orders/42/"],
-    "order_shipped": [NUMBER, "DHL", "JD014600006281"],
-    "order_cancelled": [NUMBER, "you asked us to", "Your payment will be refunded."],
-    "order_refunded": [NUMBER, "€71.88"],
+    "payment_receipt": [NUMBER, "€71.88", ORDER_PAGE],
+    "payment_failed": [NUMBER, "€71.88", "the card was declined", ORDER_PAGE],
+    "order_shipped": [NUMBER, "DHL", "JD014600006281", ORDER_PAGE],
+    "order_cancelled": [NUMBER, "you asked us to", "Your payment will be refunded.", ORDER_PAGE],
+    "order_refunded": [NUMBER, "€71.88", ORDER_PAGE],
 }
 
 

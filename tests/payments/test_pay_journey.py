@@ -20,6 +20,7 @@ from tests.payments.conftest import pay
 pytestmark = pytest.mark.django_db(transaction=True)  # events are relayed on commit, as in production
 
 OrderFor = Callable[..., tuple[Order, APIClient]]
+JSON_FORM = "/api/v1/payments/simulated/authenticate/"
 
 
 def stock_of(order: Order) -> tuple[int, int]:
@@ -67,11 +68,11 @@ def test_requires_action_waits_for_the_customer_then_the_webhook_pays(order_for:
     order, client = order_for()
     body = pay(client, order, "tok_requires_action").json()
     assert (body["status"], body["payment"]["status"]) == ("pending_payment", "requires_action")
-    url = body["payment"]["next_action_url"]
-    assert "/api/v1/payments/simulated/authenticate/" in url
-    path = url[url.index("/api/") :]
+    reference = Payment.objects.get().gateway_reference
+    assert body["payment"]["next_action_url"].endswith(f"/payments/authenticate/{reference}/")  # the bank's page
 
-    approved = APIClient().post(path, {"approve": True}, format="json")  # the bank's page, then its webhook
+    # Its JSON form (for scripts); the page itself is covered in test_authentication_page.py.
+    approved = APIClient().post(f"{JSON_FORM}{reference}/", {"approve": True}, format="json")
 
     assert approved.status_code == 200, approved.content
     assert status_of(order) == "paid"
@@ -80,8 +81,9 @@ def test_requires_action_waits_for_the_customer_then_the_webhook_pays(order_for:
 
 def test_a_failed_3ds_check_leaves_the_order_payable(order_for: OrderFor) -> None:
     order, client = order_for()
-    url = pay(client, order, "tok_requires_action").json()["payment"]["next_action_url"]
-    APIClient().post(url[url.index("/api/") :], {"approve": False}, format="json")
+    pay(client, order, "tok_requires_action")
+    reference = Payment.objects.get().gateway_reference
+    APIClient().post(f"{JSON_FORM}{reference}/", {"approve": False}, format="json")
     payment = Payment.objects.get()
     assert (payment.status, payment.failure_code) == ("failed", "authentication_failed")
     assert status_of(order) == "pending_payment"

@@ -27,6 +27,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "shop.example",
+        "SHOP_PUBLIC_URL": "https://shop.example",
         "SHOP_PAYMENT_GATEWAY": "stripe",
         "SHOP_STRIPE_SECRET_KEY": "sk_live_" + secrets.token_urlsafe(24),
         "SHOP_STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
@@ -98,3 +99,20 @@ def test_a_deployment_without_a_real_gateway_is_flagged(overrides: dict[str, str
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))
     assert result.returncode != 0
     assert flagged in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("public_url", "check_id"),
+    [(None, "web.W001"), ("http://127.0.0.1:8000", "web.W001"), ("http://shop.example", "web.W002")],
+)
+def test_check_deploy_flags_a_public_url_customers_cannot_use(public_url: str | None, check_id: str) -> None:
+    """Left at the development default, every emailed link would point at the server itself."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SHOP_PUBLIC_URL=public_url))
+    assert result.returncode != 0
+    assert check_id in result.stdout + result.stderr
+
+
+def test_a_malformed_public_url_fails_every_start() -> None:
+    result = manage("check", env=production_env(SHOP_ENV=None, SHOP_PUBLIC_URL="shop.example:8000"))
+    assert result.returncode != 0
+    assert "web.E001" in result.stdout + result.stderr

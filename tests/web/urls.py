@@ -58,7 +58,12 @@ class CursorPagedAddresses(ListAPIView[Address]):
         return Address.objects.filter(user_id=self.request.user.pk)
 
 
+def page_bug(request: Any) -> Any:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
 urlpatterns = [
+    path("test/page-bug/", page_bug),
     path("test/cursor-addresses/", CursorPagedAddresses.as_view()),
     path("test/domain-error/", DomainErrorView.as_view()),
     path("test/unavailable/", UnavailableView.as_view()),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from shop.orders import api, selectors
+from shop.orders.services import status_page
 
 
 class OrdersService:
@@ -28,6 +29,11 @@ class OrdersService:
         if isinstance(order_ids, str | bytes) or len(set(order_ids)) > api.MAX_ORDERS_PER_CALL:
             raise api.ValidationFailed(f"At most {api.MAX_ORDERS_PER_CALL} order ids per call.")
         return [selectors.to_order_dto(o) for o in selectors.orders_by_ids(order_ids=order_ids)]
+
+    def status_page_url(self, *, order_id: int) -> str:
+        if not selectors.order_exists(order_id=order_id):
+            raise api.OrderNotFound(order_id=order_id)
+        return status_page.status_page_url(order_id=order_id)
 
 
 __all__ = ["OrdersService"]

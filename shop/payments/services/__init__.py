@@ -23,10 +23,22 @@ class PaymentsService:
     shares_transaction = True
 
     def start_payment(
-        self, *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str
+        self,
+        *,
+        order_id: int,
+        customer_id: int,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        return_url: str = "",
     ) -> api.Payment:
         return charges.start_payment(
-            order_id=order_id, customer_id=customer_id, amount=amount, token=token, idempotency_key=idempotency_key
+            order_id=order_id,
+            customer_id=customer_id,
+            amount=amount,
+            token=token,
+            idempotency_key=idempotency_key,
+            return_url=return_url,
         )
 
     def get_payment(self, *, payment_id: int) -> api.Payment:

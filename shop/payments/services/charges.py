@@ -110,7 +110,9 @@ def _fail(payment_id: int, *, code: str, message: str) -> None:
         settle.to_status(settle.lock(payment_id), api.FAILED, failure_code=code, failure_message=message)
 
 
-def start_payment(*, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str) -> api.Payment:
+def start_payment(
+    *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str, return_url: str = ""
+) -> api.Payment:
     key = _check_key(idempotency_key)
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise api.InvalidPaymentToken("Send the token your payment form got from the gateway (never card data).")
@@ -149,6 +151,7 @@ def start_payment(*, order_id: int, customer_id: int, amount: Money, token: str,
                 token=token,
                 idempotency_key=key,
                 metadata={"order_id": str(order_id), "customer_id": str(customer_id), "payment_id": str(payment.pk)},
+                return_url=return_url,
             ),
         )
     except calls.Unavailable as exc:

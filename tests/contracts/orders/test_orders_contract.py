@@ -114,3 +114,19 @@ def test_get_orders_keeps_the_callers_order_in_fixed_queries(
     with pytest.raises(Exception) as too_many:
         orders_api.get_orders(order_ids=list(range(MAX_ORDERS_PER_CALL + 1)))
     assert getattr(too_many.value, "code", None) == "validation_error"
+
+
+def test_status_page_url_is_a_signed_link_on_the_public_url(
+    orders_api: OrdersAPI, placed: Order, settings: Any
+) -> None:
+    from shop.orders.services import status_page
+
+    settings.SHOP_PUBLIC_URL = "http://127.0.0.1:8310"
+
+    url = orders_api.status_page_url(order_id=placed.id)
+
+    prefix = "http://127.0.0.1:8310/orders/status/"
+    assert url.startswith(prefix) and url.endswith("/"), url
+    assert status_page.order_id_from(url.removeprefix(prefix).rstrip("/")) == placed.id
+    with pytest.raises(OrderNotFound):
+        orders_api.status_page_url(order_id=987654)

@@ -20,15 +20,19 @@ from tests.payments.gateways.stripe_fake import FakeStripe
 AMOUNT = Money(Decimal("42.50"), "EUR")
 
 
-def pay(token: str = stripe_fake.SUCCEEDS, *, key: str = "key-1", amount: Money = AMOUNT) -> Any:
+def pay(token: str = stripe_fake.SUCCEEDS, *, key: str = "key-1", amount: Money = AMOUNT, return_url: str = "") -> Any:
     return get_gateway("stripe").create_payment(
-        amount=amount, token=token, idempotency_key=key, metadata={"order_id": "7", "payment_id": "11"}
+        amount=amount,
+        token=token,
+        idempotency_key=key,
+        metadata={"order_id": "7", "payment_id": "11"},
+        return_url=return_url,
     )
 
 
 def test_a_payment_is_a_confirmed_payment_intent(fake_stripe: FakeStripe, settings: Any) -> None:
     settings.SHOP_PUBLIC_URL = "https://shop.example"
-    charge = pay(key="order-7-attempt-1")
+    charge = pay(key="order-7-attempt-1", return_url="https://shop.example/orders/status/signed/")
     ((method, path, form, headers),) = fake_stripe.requests  # one request: the SDK never retries on its own
     assert (method, path) == ("POST", "/v1/payment_intents")
     assert form == {
@@ -36,13 +40,21 @@ def test_a_payment_is_a_confirmed_payment_intent(fake_stripe: FakeStripe, settin
         "currency": "eur",
         "payment_method": stripe_fake.SUCCEEDS,
         "confirm": "true",
-        "return_url": "https://shop.example/api/v1/payments/return/",
+        "return_url": "https://shop.example/orders/status/signed/",  # the caller's page for the order
         "metadata[order_id]": "7",
         "metadata[payment_id]": "11",
     }
     assert headers["Idempotency-Key"] == "order-7-attempt-1"
     assert headers["Authorization"] == f"Bearer {stripe_fake.API_KEY}"
     assert charge.raw["id"] == charge.reference and charge.raw["object"] == "payment_intent"
+
+
+def test_without_a_return_url_the_customer_comes_back_to_the_public_start_page(
+    fake_stripe: FakeStripe, settings: Any
+) -> None:
+    settings.SHOP_PUBLIC_URL = "http://127.0.0.1:8310"
+    pay()
+    assert fake_stripe.requests[0][2]["return_url"] == "http://127.0.0.1:8310/"
 
 
 def test_amounts_travel_in_minor_units_of_their_currency(fake_stripe: FakeStripe) -> None:

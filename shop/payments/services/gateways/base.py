@@ -66,8 +66,18 @@ class WebhookEvent:
 class Gateway(Protocol):
     name: str
 
-    def create_payment(self, *, amount: Money, token: str, idempotency_key: str, metadata: Mapping[str, str]) -> Charge:
-        """Charge (or start charging) ``amount``; the same ``idempotency_key`` never charges twice."""
+    def create_payment(
+        self,
+        *,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+        return_url: str = "",
+    ) -> Charge:
+        """Charge (or start charging) ``amount``; the same ``idempotency_key`` never charges twice.
+        ``return_url``: where the provider sends the customer back after a check such as 3-D Secure
+        (the shop's start page when empty)."""
         ...
 
     def fetch_payment(self, *, reference: str) -> Charge:

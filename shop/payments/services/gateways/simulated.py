@@ -27,6 +27,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 
 from shop.kernel import Money
 from shop.payments.services.gateways.base import (
@@ -39,6 +40,7 @@ from shop.payments.services.gateways.base import (
     WebhookEvent,
     WebhookKind,
 )
+from shop.web.links import absolute_url
 
 PREFIX = "simgw:"
 STATE_TIMEOUT_S = 7 * 24 * 3600  # outlives any payment flow a developer or a test drives
@@ -67,6 +69,22 @@ OUTCOMES: dict[str, _Outcome] = {
     "tok_delayed_success": _Outcome("pending"),
     "tok_timeout": _Outcome("succeeded"),
 }
+
+
+class AlreadyDecided(GatewayRejected):
+    """The payment exists but is no longer waiting for this decision (the customer answered already)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """A payment as the simulated bank's 3-D Secure page shows it."""
+
+    reference: str
+    amount: Money
+    status: str  # "requires_action" while the customer has to decide
+    return_url: str  # where the customer goes back to afterwards (their order's page)
+
+
 AUTHENTICATION_FAILED = _Outcome("failed", "authentication_failed", "The customer did not complete authentication.")
 SETTLEMENT_FAILED = _Outcome("failed", "card_declined", "The card issuer declined the payment after review.")
 
@@ -87,7 +105,15 @@ class SimulatedGateway:
 
     # --- the port ---------------------------------------------------------------------------------
 
-    def create_payment(self, *, amount: Money, token: str, idempotency_key: str, metadata: Mapping[str, str]) -> Charge:
+    def create_payment(
+        self,
+        *,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+        return_url: str = "",
+    ) -> Charge:
         if not TOKEN_PATTERN.match(token):
             raise GatewayRejected("The payment token is malformed: the simulated gateway expects tok_<name>.")
         outcome = OUTCOMES.get(token)
@@ -124,8 +150,12 @@ class SimulatedGateway:
         }
         # The payment is stored before its key claims it, so a reference anyone got from the key can
         # be fetched and refunded; a concurrent call with the same key that loses the claim drops its
-        # own copy and answers with the winner's.
-        cache.set(_key("pay", reference), record, timeout=STATE_TIMEOUT_S)
+        # own copy and answers with the winner's. The return URL (a signed order-status link, a
+        # secret) is kept beside the record, never in it: the record is what the ledger stores.
+        cache.set_many(
+            {_key("pay", reference): record, _key("return", reference): return_url or absolute_url("/")},
+            timeout=STATE_TIMEOUT_S,
+        )
         if not cache.add(idem_key, {"fingerprint": fingerprint, "charge": record}, timeout=STATE_TIMEOUT_S):
             cache.delete(_key("pay", reference))
             replay = self._replay(idem_key, fingerprint)
@@ -198,9 +228,20 @@ class SimulatedGateway:
 
     # --- the provider's side (simulator only) ------------------------------------------------------
 
+    def authentication(self, reference: str) -> Authentication:
+        """What the simulated bank's 3-D Secure page shows about a payment; ``GatewayRejected`` if
+        there is no such payment."""
+        payment = self._load(reference)
+        return Authentication(
+            reference=reference,
+            amount=Money.from_minor(payment["amount_minor"], payment["currency"]),
+            status=payment["status"],
+            return_url=cache.get(_key("return", reference)) or absolute_url("/"),
+        )
+
     def authenticate(self, reference: str, *, approve: bool) -> tuple[bytes, dict[str, str]]:
         """The customer completes (or fails) the 3-D Secure check of a ``requires_action`` payment;
-        returns the webhook the provider sends about it."""
+        returns the webhook the provider sends about it. ``AlreadyDecided`` the second time."""
         return self._decide(reference, waiting="requires_action", outcome=None if approve else AUTHENTICATION_FAILED)
 
     def settle(self, reference: str, *, succeed: bool = True) -> tuple[bytes, dict[str, str]]:
@@ -238,7 +279,7 @@ class SimulatedGateway:
         with self._locked(reference):
             payment = self._load(reference)
             if payment["status"] != waiting:
-                raise GatewayRejected(f"Payment {reference} is {payment['status']}, not {waiting}.")
+                raise AlreadyDecided(f"Payment {reference} is {payment['status']}, not {waiting}.")
             payment.update(
                 status=outcome.status if outcome else "succeeded",
                 failure_code=outcome.failure_code if outcome else "",
@@ -273,7 +314,7 @@ class SimulatedGateway:
 
     @staticmethod
     def _authentication_url(reference: str) -> str:
-        return f"{settings.SHOP_PUBLIC_URL}/api/v1/payments/simulated/authenticate/{reference}/"
+        return absolute_url(reverse("payment-authentication-page", kwargs={"reference": reference}))
 
     @staticmethod
     def _incr(key: str) -> int:

@@ -26,9 +26,9 @@ from shop.payments.services.gateways.base import (
     TransientGatewayError,
     WebhookEvent,
 )
+from shop.web.links import absolute_url
 
 SIGNATURE_HEADER = "Stripe-Signature"
-RETURN_PATH = "/api/v1/payments/return/"
 _REFUND_STATUSES: dict[str, Literal["succeeded", "pending", "failed"]] = {
     "succeeded": "succeeded",
     "pending": "pending",
@@ -66,7 +66,6 @@ class StripeGateway:
         self._timeout = float(settings.SHOP_GATEWAY_TIMEOUT_S)
         self._webhook_secret: str = settings.SHOP_STRIPE_WEBHOOK_SECRET
         self._tolerance = int(settings.SHOP_WEBHOOK_TOLERANCE_S)
-        self._return_url = f"{settings.SHOP_PUBLIC_URL}{RETURN_PATH}"
 
     @property
     def _api(self) -> stripe.StripeClient:
@@ -74,7 +73,15 @@ class StripeGateway:
             raise ImproperlyConfigured("SHOP_PAYMENT_GATEWAY=stripe needs SHOP_STRIPE_SECRET_KEY")
         return _client_for(api_key=self._api_key, api_base=self._api_base, timeout=self._timeout)
 
-    def create_payment(self, *, amount: Money, token: str, idempotency_key: str, metadata: Mapping[str, str]) -> Charge:
+    def create_payment(
+        self,
+        *,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+        return_url: str = "",
+    ) -> Charge:
         if not token:
             raise GatewayRejected("A payment method id is required.")
         if not idempotency_key:
@@ -86,7 +93,7 @@ class StripeGateway:
                     "currency": amount.currency.lower(),
                     "payment_method": token,
                     "confirm": True,
-                    "return_url": self._return_url,
+                    "return_url": return_url or absolute_url("/"),
                     "metadata": dict(metadata),
                 },
                 options={"idempotency_key": idempotency_key},
