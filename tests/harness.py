@@ -56,6 +56,8 @@ def _reachable(url: str) -> str | None:
 
 def chose_sqlite() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("sqlite:")
+
+
 def chromium() -> str:
     """The browser the browser tests drive: the machine's own package, never a download."""
     return os.environ.get("SHOP_CHROMIUM") or "/usr/bin/chromium"

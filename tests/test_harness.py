@@ -47,6 +47,8 @@ def test_a_sqlite_database_url_runs_on_sqlite_and_misses_no_postgresql() -> None
     assert "database: SQLite (sqlite://)" in result.stdout
     assert "SERVICES MISSING" not in result.stderr and "postgres=" not in result.stdout
     assert "1 passed" in result.stdout
+
+
 def test_a_missing_browser_skips_loudly_and_fails_when_services_are_required() -> None:
     """The browser tests need Debian's Chromium: announced like any missing service, never silently skipped."""
     skipped = run_harness(SHOP_CHROMIUM="/nonexistent/chromium")
