@@ -9,6 +9,7 @@ their gateway issued (``tok_…`` for the simulated gateway, a PaymentMethod id 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -22,6 +23,7 @@ FAILED = "failed"
 REFUNDED = "refunded"
 PARTIALLY_REFUNDED = "partially_refunded"
 STATUSES = (PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, REFUNDED, PARTIALLY_REFUNDED)
+MAX_ORDERS_PER_CALL = 200
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,6 +41,16 @@ class Payment:
     next_action_url: str  # requires_action: where the customer completes the check (3-D Secure)
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Refund:
+    """One refund asked of the gateway for a payment, as the ledger recorded it."""
+
+    payment_id: int
+    amount: Money
+    outcome: str  # the gateway's answer: "succeeded", "pending", "failed" …
+    created_at: datetime
 
 
 class PaymentNotFound(NotFound):
@@ -130,12 +142,20 @@ class PaymentsAPI(Protocol):
 
     @idempotent
     def start_payment(
-        self, *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str
+        self,
+        *,
+        order_id: int,
+        customer_id: int,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        order_number: str = "",
     ) -> Payment:
         """Charge ``amount`` for the order with the customer's gateway ``token``. The same key
         returns the same payment (one charge, however many calls); a new key after a failure is a new
         attempt on the order's payment. A decline is not an error: the ``Payment`` is ``failed`` with
-        its ``failure_code``. Raises ``AlreadyPaid``, ``PaymentInProgress``, ``IdempotencyKeyReused``,
+        its ``failure_code``. ``order_number`` is kept with the payment, so staff see which order it
+        pays. Raises ``AlreadyPaid``, ``PaymentInProgress``, ``IdempotencyKeyReused``,
         ``InvalidPaymentToken``, ``GatewayUnavailable``."""
         ...
 
@@ -145,6 +165,17 @@ class PaymentsAPI(Protocol):
     @idempotent
     def payment_for_order(self, *, order_id: int) -> Payment | None:
         """The order's payment, if one was started."""
+        ...
+
+    @idempotent
+    def payments_for_orders(self, *, order_ids: Sequence[int]) -> list[Payment]:
+        """The payments of those orders that have one (at most ``MAX_ORDERS_PER_CALL`` ids), in a
+        fixed number of queries whatever their count."""
+        ...
+
+    @idempotent
+    def refunds_for_order(self, *, order_id: int) -> list[Refund]:
+        """Every refund asked of the gateway for the order's payment, oldest first (none: ``[]``)."""
         ...
 
     @idempotent
