@@ -20,7 +20,7 @@ from shop.orders.api import (
     ShippingAddress,
     StatusChange,
 )
-from shop.orders.services import OrdersService, checkout, lifecycle
+from shop.orders.services import OrdersService, checkout, idempotency, lifecycle
 from tests.contracts.kit import assert_implements
 from tests.factories import UserFactory
 from tests.helpers import connection_of
@@ -55,7 +55,7 @@ def placed(stocked: Callable[..., list[str]], settings: Any) -> Order:
     return checkout.checkout(
         customer_id=user.pk,
         idempotency_key="contract-1",
-        request_fingerprint=checkout.fingerprint({"shipping_address": ADDRESS}),
+        request_fingerprint=idempotency.fingerprint({"shipping_address": ADDRESS}),
         shipping_address=ShippingAddress(line2="", region="", phone="", **ADDRESS),
     ).order
 
