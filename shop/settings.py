@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",  # admin CSV import/export of the catalog
     "shop.registry",
+    "shop.web",  # the pages' shared base template and stylesheet
     *[f"shop.{context}" for context in CONTEXTS],
 ]
 
