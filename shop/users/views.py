@@ -171,12 +171,14 @@ class AddressDetailView(APIView):
 
     @extend_schema(responses={200: AddressOutput, 404: PROBLEM}, tags=["users"])
     def get(self, request: Request, address_id: int) -> Response:
+        """One of your addresses. Someone else's address id is a 404, exactly like a missing one."""
         return Response(AddressOutput(self._get(request, address_id)).data)
 
     @extend_schema(
         request=AddressInput(partial=True), responses={200: AddressOutput, 400: PROBLEM, 404: PROBLEM}, tags=["users"]
     )
     def patch(self, request: Request, address_id: int) -> Response:
+        """Change the fields you send; the others stay as they are."""
         address = self._get(request, address_id)
         data = AddressInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -184,5 +186,6 @@ class AddressDetailView(APIView):
 
     @extend_schema(responses={204: None, 404: PROBLEM}, tags=["users"])
     def delete(self, request: Request, address_id: int) -> Response:
+        """Remove the address from your book (orders keep their own copy of it)."""
         services.delete_address(address=self._get(request, address_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

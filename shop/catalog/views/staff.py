@@ -98,10 +98,9 @@ class CategoryDetailView(StaffView):
 
 # --- products --------------------------------------------------------------------------------------
 class ProductListView(StaffView):
-    """Every product, inactive ones included, newest first."""
-
     @extend_schema(operation_id="catalog_staff_products_list", **_page_schema(ProductStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:
+        """Every product, inactive ones included, newest first."""
         paginator = PagePagination()
         page = paginator.paginate_queryset(selectors.products(), request, view=self)
         return paginator.get_paginated_response(ProductStaffOutput(page, many=True).data)
@@ -112,6 +111,7 @@ class ProductListView(StaffView):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
+        """Create a product; it is sold once it has an active variant with stock."""
         data = ProductCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.create_product(**data.validated_data)

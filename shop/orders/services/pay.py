@@ -8,9 +8,9 @@ charge per ``Idempotency-Key`` — the same key rules as checkout (``services.id
 3. an order past its payment window is expired now (cancelled, stock released) and refused with
    ``OrderExpired``, whether or not the periodic expiry has run yet; an order neither awaiting
    payment nor paid is ``IllegalTransition`` (a paid one goes on: payments answers ``already_paid``);
-4. ``PaymentsAPI.start_payment`` under a key derived from the order and the customer's key, so a retry of a lost answer is the
-   same charge; a success pays the order at once (``lifecycle.payment_succeeded``; the event that
-   follows changes nothing more);
+4. ``PaymentsAPI.start_payment`` under a key derived from the order and the customer's key, so a
+   retry of a lost answer is the same charge; a success pays the order at once
+   (``lifecycle.payment_succeeded``; the event that follows changes nothing more);
 5. the claim is finished with the payment. Any refusal or failure releases it instead: nothing was
    decided that a retry with the same key must repeat (payments replays its own key if it had).
 """
