@@ -25,8 +25,9 @@ def connection_of(context: str) -> Any:
     return connections[alias_for_context(context)]
 
 
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """What every client may rely on in an error: status, media type, and the RFC 9457 members."""
+def assert_problem(response: Any, status: int, code: str, *, resource: str | None = None) -> dict[str, Any]:
+    """What every client may rely on in an error: status, media type, and the RFC 9457 members (and,
+    for ``not_found``, the ``resource`` that was not found)."""
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
     body: dict[str, Any] = json.loads(response.content)
@@ -34,6 +35,8 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code
     assert body["type"] == f"https://shop.example/problems/{code.replace('_', '-')}"
     assert isinstance(body["title"], str) and body["title"]
+    if resource is not None:
+        assert body.get("resource") == resource, body
     return body
 
 

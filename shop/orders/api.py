@@ -79,7 +79,7 @@ class Order:
 
 
 class OrderNotFound(NotFound):
-    code = "order_not_found"
+    resource = "order"
     title = "No such order"
 
 
@@ -115,7 +115,7 @@ class IdempotencyKeyRequired(ValidationFailed):
 
 
 class IdempotencyKeyReused(ValidationFailed):
-    """The key was used for a request with a different body (another cart address, order or token)."""
+    """The key was used for a request with a different body (another address, order or token)."""
 
     code = "idempotency_key_reused"
     status = 422

@@ -54,7 +54,7 @@ class Refund:
 
 
 class PaymentNotFound(NotFound):
-    code = "payment_not_found"
+    resource = "payment"
     title = "No such payment"
 
 
@@ -71,7 +71,7 @@ class InvalidWebhook(ValidationFailed):
 class IdempotencyKeyReused(ValidationFailed):
     """The key already started a payment of another order or amount."""
 
-    code = "payment_idempotency_key_reused"
+    code = "idempotency_key_reused"
     status = 422
     title = "This idempotency key was used for a different payment"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from shop.users import selectors, services
+from shop.users import api, selectors, services
 from shop.users.models import Address, User
 from shop.users.serializers import (
     AcceptedOutput,
@@ -166,7 +165,7 @@ class AddressDetailView(APIView):
     def _get(self, request: Request, address_id: int) -> Address:
         address = selectors.address_of(user_id=_user(request).pk, address_id=address_id)
         if address is None:
-            raise Http404
+            raise api.AddressNotFound()
         return address
 
     @extend_schema(responses={200: AddressOutput, 404: PROBLEM}, tags=["users"])
