@@ -19,25 +19,17 @@ from django.utils.safestring import SafeString
 from shop import registry
 from shop.cart.models import Cart, CartLine
 from shop.users.api import UsersAPI
-from shop.web.admin_kit import KitAdmin, compact_time, customer_labels, narrow, unless_unavailable
+from shop.web.admin_kit import KitAdmin, ReadOnlyInline, compact_time, customer_labels, narrow, unless_unavailable
 
 
 def _customers(user_ids: Sequence[int]) -> dict[int, str]:
     return customer_labels(user_ids, lambda ids: registry.get(UsersAPI).get_users(user_ids=ids))
 
 
-class CartLineInline(admin.TabularInline[CartLine, Cart]):
+class CartLineInline(ReadOnlyInline, admin.TabularInline[CartLine, Cart]):
     model = CartLine
-    extra = 0
-    can_delete = False
     fields = ("sku", "product_name", "quantity", "price_when_added_amount", "currency", "added_at", "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class OwnerFilter(admin.SimpleListFilter):

@@ -41,6 +41,7 @@ from shop.users.api import UsersAPI
 from shop.web.admin_kit import (
     KitAdmin,
     NotDone,
+    ReadOnlyInline,
     StaffAction,
     Step,
     compact_time,
@@ -70,21 +71,7 @@ def _admin_url(name: str, *args: Any, query: str = "") -> str | None:
 
 
 # --- inlines ---------------------------------------------------------------------------------------
-class _ReadOnlyInline:
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OrderLineInline(_ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
+class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
     model = OrderLine
     fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total")
     readonly_fields = fields
@@ -102,7 +89,7 @@ class OrderLineInline(_ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
         return super().get_queryset(request).select_related("order")
 
 
-class OrderStatusChangeInline(_ReadOnlyInline, admin.TabularInline[OrderStatusChange, Order]):
+class OrderStatusChangeInline(ReadOnlyInline, admin.TabularInline[OrderStatusChange, Order]):
     model = OrderStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"

@@ -36,6 +36,7 @@ from shop.users.api import UsersAPI
 from shop.web.admin_kit import (
     KitAdmin,
     NotDone,
+    ReadOnlyInline,
     StaffAction,
     Step,
     compact_time,
@@ -59,21 +60,8 @@ def _order(payment: Payment) -> str:
 
 
 # --- inlines ---------------------------------------------------------------------------------------
-class _ReadOnlyInline:
+class _ReadOnlyInline(ReadOnlyInline):
     """Part of the payment: visible to whoever may view the payment, changeable by nobody."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("payments.view_payment") or request.user.has_perm("payments.change_payment")

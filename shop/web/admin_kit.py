@@ -115,6 +115,24 @@ def nowrap(value: object) -> SafeString:
     return format_html('<span style="white-space: nowrap">{}</span>', value)
 
 
+class ReadOnlyInline:
+    """Mix into an inline whose rows are part of the object and change only through services: shown
+    to whoever may view the object, never added to, edited or deleted here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class PageChangeList(ChangeList):
     """A changelist whose ModelAdmin completes a whole page at once (``KitAdmin.complete_page``), so
     data from another context costs one call per page, never one per row."""
