@@ -260,6 +260,8 @@ def test_staff_who_may_only_view_orders_cannot_move_them(stocked: Stocked, order
     client.force_login(viewer)
 
     assert client.get(ADMIN).status_code == 200
+    page = client.get(f"{ADMIN}{order.pk}/change/")
+    assert page.status_code == 200 and 'id="kit-buttons"' not in page.content.decode()  # no buttons to press
     act(client, "cancel_unpaid", [order])
 
     order.refresh_from_db()
