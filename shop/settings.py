@@ -333,6 +333,8 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The edge's base classes describe nothing in the API (their docstrings are notes to developers).
+    "GET_LIB_DOC_EXCLUDES": "shop.web.openapi.lib_doc_excludes",
 }
 
 # --- I18N, static ----------------------------------------------------------------------------

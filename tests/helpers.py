@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.test import Client
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
 from shop.registry.models import OutboxEvent
@@ -23,8 +25,9 @@ def connection_of(context: str) -> Any:
     return connections[alias_for_context(context)]
 
 
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """What every client may rely on in an error: status, media type, and the RFC 9457 members."""
+def assert_problem(response: Any, status: int, code: str, *, resource: str | None = None) -> dict[str, Any]:
+    """What every client may rely on in an error: status, media type, and the RFC 9457 members (and,
+    for ``not_found``, the ``resource`` that was not found)."""
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
     body: dict[str, Any] = json.loads(response.content)
@@ -32,4 +35,63 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code
     assert body["type"] == f"https://shop.example/problems/{code.replace('_', '-')}"
     assert isinstance(body["title"], str) and body["title"]
+    if resource is not None:
+        assert body.get("resource") == resource, body
     return body
+
+
+# --- the admin kit's pages, driven like a browser submits a plain HTML form -------------------------
+class _KitForm(HTMLParser):
+    """The named inputs of the admin kit's form (``#kit-form``): what a browser would submit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "form" and found.get("id") == "kit-form":
+            self.inside = True
+        if not self.inside or "name" not in found:
+            return
+        if tag == "input" and found.get("type") not in ("submit", "checkbox", "radio"):
+            self.fields.append((found["name"], found.get("value", "")))
+        elif tag == "input" and "checked" in found:
+            self.fields.append((found["name"], found.get("value", "on")))
+        elif tag == "textarea":
+            self._textarea = found["name"]
+            self.fields.append((found["name"], ""))
+        elif tag == "select":
+            self.fields.append((found["name"], ""))  # the tests give select values explicitly
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            name, text = self.fields[-1]
+            self.fields[-1] = (name, text + data.strip("\n"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self.inside = False
+
+
+def kit_fields(response: Any) -> dict[str, list[str]]:
+    """The fields the page's kit form would send (fails when the page has no kit form)."""
+    parser = _KitForm()
+    parser.feed(response.content.decode())
+    assert parser.fields, "no admin kit form on this page"
+    fields: dict[str, list[str]] = {}
+    for name, value in parser.fields:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def submit_kit_form(client: Client, url: str, response: Any, **values: str) -> Any:
+    """Submit the kit form ``response`` shows, to ``url``, with ``values`` typed into its inputs."""
+    fields = kit_fields(response)
+    for name, value in values.items():
+        fields[name] = [value]
+    return client.post(url, fields)

@@ -71,12 +71,12 @@ class Cart:
 class CartNotFound(NotFound):
     """A guest token that names no cart (never issued, expired, or merged into a customer's)."""
 
-    code = "cart_not_found"
+    resource = "cart"
     title = "No such cart"
 
 
 class CartLineNotFound(NotFound):
-    code = "cart_line_not_found"
+    resource = "cart_line"
     title = "This SKU is not in the cart"
 
 

@@ -50,7 +50,7 @@ def _check_quantity(quantity: int) -> None:
 def _check_sku(sku: str) -> str:
     sku = sku.strip() if isinstance(sku, str) else ""
     if not sku or len(sku) > MAX_SKU_CHARS:
-        raise UnknownSku(f"No SKU {sku[:MAX_SKU_CHARS]!r} in the catalog.", sku=sku[:MAX_SKU_CHARS])
+        raise UnknownSku(f"No SKU {sku[:MAX_SKU_CHARS]!r} in the catalog.", skus=[sku[:MAX_SKU_CHARS]])
     return sku
 
 
@@ -129,7 +129,7 @@ def add_line(*, owner: api.Owner, sku: str, quantity: int) -> api.Cart:
     variants = _variants([*known, sku])
     variant = variants.get(sku)
     if variant is None:
-        raise UnknownSku(f"No SKU {sku!r} in the catalog.", sku=sku)
+        raise UnknownSku(f"No SKU {sku!r} in the catalog.", skus=[sku])
     if not variant.is_active:
         raise InactiveProduct(f"{variant.product_name} is no longer sold.", skus=[sku])
 

@@ -60,7 +60,7 @@ class OutOfStock(Conflict):
 
 
 class UnknownSku(NotFound):
-    code = "unknown_sku"
+    resource = "sku"  # carries ``skus``: every SKU of the request that names nothing
     title = "No such SKU"
 
 
@@ -69,8 +69,18 @@ class InactiveProduct(Conflict):
     title = "This product is no longer sold"
 
 
+class ProductNotFound(NotFound):
+    resource = "product"
+    title = "No such product"
+
+
+class CategoryNotFound(NotFound):
+    resource = "category"
+    title = "No such category"
+
+
 class ReservationNotFound(NotFound):
-    code = "reservation_not_found"
+    resource = "reservation"
     title = "No such stock reservation"
 
 

@@ -12,6 +12,9 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
     status: ClassVar[int] = 400
     title: ClassVar[str] = "The request could not be completed"
+    # What kind of thing the error is about, named in the problem as ``resource`` ("order", "payment"):
+    # one ``not_found`` code for every missing thing, and the resource says which (docs/api.md).
+    resource: ClassVar[str] = ""
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.title
@@ -39,6 +42,9 @@ class ValidationFailed(DomainError):
 
 
 class NotFound(DomainError):
+    """The thing the request names does not exist, or is not the caller's (the same answer for both, so
+    nobody learns what exists). Subclasses name the thing in ``resource``; the code stays ``not_found``."""
+
     code = "not_found"
     status = 404
     title = "Not found"

@@ -7,10 +7,12 @@ from typing import Any
 from shop.kernel.errors import ContextUnavailable, DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-_RESERVED = {"type", "title", "status", "detail", "code"}
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "resource"})
 
 
-def problem(*, status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+def problem(
+    *, status: int, code: str, title: str, detail: str | None = None, resource: str = "", **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"https://shop.example/problems/{code.replace('_', '-')}",
         "title": title,
@@ -19,12 +21,16 @@ def problem(*, status: int, code: str, title: str, detail: str | None = None, **
     }
     if detail:
         body["detail"] = detail
-    body.update({k: v for k, v in extra.items() if k not in _RESERVED})
+    if resource:
+        body["resource"] = resource
+    body.update({k: v for k, v in extra.items() if k not in RESERVED_MEMBERS})
     return body
 
 
 def problem_for_domain_error(exc: DomainError) -> dict[str, Any]:
-    return problem(status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **exc.extra)
+    return problem(
+        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, resource=exc.resource, **exc.extra
+    )
 
 
 def problem_for_unavailable(exc: ContextUnavailable) -> dict[str, Any]:

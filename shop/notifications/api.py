@@ -45,7 +45,7 @@ class Notification:
 
 
 class NotificationNotFound(NotFound):
-    code = "notification_not_found"
+    resource = "notification"
     title = "No such notification"
 
 

@@ -16,6 +16,7 @@ class Notification(models.Model):
     event_id = models.UUIDField()
     kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # the order an email is about, if any
     recipient = models.EmailField()
     subject = models.CharField(max_length=200)
     body_text = models.TextField()

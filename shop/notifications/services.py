@@ -120,7 +120,13 @@ def render(kind: str, context: Mapping[str, Any]) -> Rendered:
 
 
 def queue(
-    *, event_id: UUID, kind: str, recipient: str, user_id: int | None, context: Mapping[str, Any]
+    *,
+    event_id: UUID,
+    kind: str,
+    recipient: str,
+    user_id: int | None,
+    context: Mapping[str, Any],
+    order_id: int | None = None,
 ) -> Notification | None:
     """Render and store the notification for this event, and send it after commit. ``None`` when
     this event already made this kind (a redelivery): nothing new is sent."""
@@ -133,6 +139,7 @@ def queue(
                 event_id=event_id,
                 kind=kind,
                 user_id=user_id,
+                order_id=order_id,
                 recipient=recipient,
                 subject=rendered.subject[:200],
                 body_text=rendered.text,
@@ -246,7 +253,9 @@ def notify_about_order(*, event_id: UUID, kind: str, order_id: int, **extra: Any
     email, full_name = _customer(order.customer_id)
     url = orders.status_page_url(order_id=order_id)
     context = {"order": order_context(order, url=url), "full_name": full_name, "email": email, **extra}
-    return queue(event_id=event_id, kind=kind, recipient=email, user_id=order.customer_id, context=context)
+    return queue(
+        event_id=event_id, kind=kind, recipient=email, user_id=order.customer_id, context=context, order_id=order.id
+    )
 
 
 def reason_text(code: str, message: str) -> str:

@@ -1,88 +1,77 @@
-"""Staff view of orders: read-only orders with their lines and history, found by number or customer
-email; status moves only through the lifecycle service, as admin actions.
+"""Staff view of orders: read-only orders with their lines, history, payment, refunds and a link to
+the emails sent about them, found by number or customer email; status moves and money only through
+the services, as admin-kit actions (``shop.web.admin_kit``), on the list or as buttons on the order.
 
 * Nothing of an order is edited in place (status, prices, totals, owner, address): the change page is
   view-only, and there is no add and no delete.
-* "Mark fulfilled" (with carrier and one tracking number per order, on an intermediate form), "Mark
-  delivered" and "Cancel (unpaid orders)" call ``shop.orders.services.lifecycle`` for each selected
-  order as ``Actor("staff", <user id>)``; an order the rules refuse is reported as a warning and the
-  others go on. They need the change permission (``has_transition_permission``), not just view.
-* "Refund (full)", "Refund part …" (one amount per order, in its currency, on an intermediate form)
-  and "Cancel paid order (refund)" ask payments for the refund through ``lifecycle.refund`` /
-  ``lifecycle.cancel_paid``; the order becomes refunded when payments announces a full refund (a
-  partial one is noted in its history). Refusals (the order's rules, or payments': not refundable,
-  too large, gateway down) are warnings, like the moves above.
-* The customer's email lives in the users context, so it is never joined: a search asks
-  ``UsersAPI.find_users`` once, and a list page fetches the emails of its orders in one ``get_users``
-  call (never one per row).
+* "Mark fulfilled" (carrier and one tracking number per order, on a form) and "Mark delivered" call
+  ``lifecycle.fulfil`` / ``lifecycle.deliver``. "Cancel (unpaid)", "Refund (full)", "Refund part" and
+  "Cancel paid order (refund)" move stock or money, so they first show what will happen to each order
+  (the amounts refunded and what is left, the units going back to stock) — worked out by
+  ``services.staff`` from the lifecycle's rules and payments' figures — and act only when confirmed.
+  All run as ``Actor("staff", <user id>)`` and need the change permission (``has_transition_permission``).
+* Another context is never joined: customers' emails come from ``UsersAPI`` (one ``get_users`` call per
+  page, one ``find_users`` per search), the payment and its refunds from ``PaymentsAPI``; when either
+  cannot answer, the page shows what it has and says so. Emails sent are listed by the notifications
+  admin, filtered by order and linked from here (orders sits below notifications and never calls it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import display_for_value
-from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
-from django.utils.html import format_html_join
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from shop import registry
 from shop.kernel import ContextUnavailable, DomainError, Money
 from shop.orders import api
 from shop.orders.models import Order, OrderLine, OrderStatusChange
-from shop.orders.services import lifecycle
+from shop.orders.services import lifecycle, staff
+from shop.payments.api import Payment, PaymentsAPI, Refund
 from shop.users.api import UsersAPI
+from shop.web.admin_kit import (
+    KitAdmin,
+    NotDone,
+    ReadOnlyInline,
+    StaffAction,
+    Step,
+    compact_time,
+    customer_labels,
+    narrow,
+    nowrap,
+    refusal_text,
+    unless_unavailable,
+)
 
-# One action request moves at most this many orders (each move is its own transaction).
-MAX_ORDERS_PER_ACTION = 200
-FULFIL_TEMPLATE = "admin/orders/order/fulfil.html"
-REFUND_TEMPLATE = "admin/orders/order/refund.html"
+Decision = tuple[str, str, dict[str, Any]]  # (effect, refusal, data) of one order
 FULL_REFUND_NOTE = "Refunded by staff."
 PARTIAL_REFUND_NOTE = "Partially refunded by staff."
+CANCEL_PAID_NOTE = "Cancelled by staff after payment."
 
 
-def _customer_labels(customer_ids: Sequence[int]) -> dict[int, str]:
-    """A label ("email (#id)") for each customer, from one call to the users context. If that context
-    cannot answer now, the ids alone: an orders page still works while users is down."""
-    ids = sorted(set(customer_ids))
+def _customers(customer_ids: Sequence[int]) -> dict[int, str]:
+    return customer_labels(customer_ids, lambda ids: registry.get(UsersAPI).get_users(user_ids=ids))
+
+
+def _admin_url(name: str, *args: Any, query: str = "") -> str | None:
+    """A page of another context's admin, if this process serves it (``SHOP_SERVE`` may not)."""
     try:
-        users = registry.get(UsersAPI).get_users(user_ids=ids) if ids else []
-    except ContextUnavailable:
-        return {i: f"user #{i} (email unavailable)" for i in ids}
-    emails = {user.id: user.email for user in users}
-    return {i: f"{emails[i]} (#{i})" if emails.get(i) else f"user #{i} (deleted)" for i in ids}
-
-
-def _refusal(exc: DomainError) -> str:
-    """What the rules said, with what is left to refund when payments says a refund is too large."""
-    left = exc.extra.get("refundable")
-    return f"{exc.detail} (at most {left} left)" if left is not None else exc.detail
+        return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
+    except NoReverseMatch:
+        return None
 
 
 # --- inlines ---------------------------------------------------------------------------------------
-class _ReadOnlyInline:
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OrderLineInline(_ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
+class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
     model = OrderLine
     fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total")
     readonly_fields = fields
@@ -100,7 +89,7 @@ class OrderLineInline(_ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
         return super().get_queryset(request).select_related("order")
 
 
-class OrderStatusChangeInline(_ReadOnlyInline, admin.TabularInline[OrderStatusChange, Order]):
+class OrderStatusChangeInline(ReadOnlyInline, admin.TabularInline[OrderStatusChange, Order]):
     model = OrderStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"
@@ -109,17 +98,7 @@ class OrderStatusChangeInline(_ReadOnlyInline, admin.TabularInline[OrderStatusCh
     ordering = ("at", "id")
 
 
-# --- the list --------------------------------------------------------------------------------------
-class OrderChangeList(ChangeList):
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        orders: list[Order] = list(self.result_list)
-        labels = _customer_labels([order.customer_id for order in orders])
-        for order in orders:
-            order.customer_label = labels[order.customer_id]  # type: ignore[attr-defined]
-        self.result_list = orders
-
-
+# --- actions ---------------------------------------------------------------------------------------
 class FulfilForm(forms.Form):
     """One carrier for the shipment run, one tracking number per order (each parcel has its own)."""
 
@@ -161,22 +140,310 @@ class PartialRefundForm(forms.Form):
     def amount_field(order_id: int) -> str:
         return f"amount_{order_id}"
 
-    def amount(self, order: Order) -> Money:
-        return order.money(self.cleaned_data[self.amount_field(order.pk)])
+    def amounts(self, orders: Sequence[Order]) -> dict[int, Money]:
+        return {order.pk: order.money(self.cleaned_data[self.amount_field(order.pk)]) for order in orders}
+
+
+def _total(steps: Sequence[Step], what: str) -> str:
+    """ "Refunded in all: 21.38 EUR" (one figure per currency)."""
+    sums: dict[str, Money] = {}
+    for step in steps:
+        amount: Money = step.data["amount"]
+        sums[amount.currency] = sums[amount.currency] + amount if amount.currency in sums else amount
+    return f"{what}: {' + '.join(str(money) for money in sums.values())}." if sums else ""
+
+
+class _OrderAction(StaffAction[Order]):
+    permission = "transition"
+    noun = "order(s)"
+    label_column = "Order"
+    columns: ClassVar[tuple[str, ...]] = ("Status", "Customer", "Total")
+
+    def objects(self, queryset: QuerySet[Order]) -> list[Order]:
+        """The selected orders, oldest first, with their lines (the units a cancel gives back)."""
+        return list(queryset.order_by("placed_at", "id").prefetch_related("lines")[: self.max_objects + 1])
+
+    def offers(self, obj: Order) -> bool:
+        return obj.status in self.from_statuses()
+
+    def from_statuses(self) -> frozenset[str]:
+        return frozenset(api.STATUSES)
+
+    def steps(self, objects: Sequence[Order], decide: Callable[[Order], Decision]) -> list[Step]:
+        """A step per order: ``decide(order)`` gives ``(effect, refusal, data)``."""
+        customers = _customers([order.customer_id for order in objects])
+        steps = []
+        for order in objects:
+            effect, refusal, data = decide(order)
+            cells = (order.get_status_display(), customers[order.customer_id], nowrap(order.total))
+            steps.append(Step(obj=order, label=order.number, cells=cells, effect=effect, refusal=refusal, data=data))
+        return steps
+
+    @staticmethod
+    def actor(request: HttpRequest) -> lifecycle.Actor:
+        return lifecycle.Actor(kind="staff", id=request.user.pk)
+
+
+class _MoveAction(_OrderAction):
+    """A status move that touches neither money nor stock: no confirmation."""
+
+    confirm = False
+    to_status: str
+    refusal: str
+
+    def from_statuses(self) -> frozenset[str]:
+        return staff.statuses_to(self.to_status)
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        def decide(order: Order) -> Decision:
+            if order.status not in self.from_statuses():
+                return "", f"it is {order.get_status_display()}; {self.refusal}", {}
+            return self.effect(order, form), "", {}
+
+        return self.steps(objects, decide)
+
+    def effect(self, order: Order, form: forms.Form | None) -> str:
+        return f"Becomes {self.to_status.replace('_', ' ')}; the customer is emailed."
+
+
+class MarkFulfilled(_MoveAction):
+    name = "mark_fulfilled"
+    label = "Mark fulfilled (shipped)"
+    title = "Mark orders fulfilled"
+    done = "marked fulfilled"
+    to_status = api.FULFILLED
+    refusal = "only a paid order can be marked fulfilled."
+    intro = "Give the carrier and each parcel's tracking number. Only a paid order can be marked fulfilled."
+    input_column = "Tracking number"
+    submit_label = "Mark fulfilled"
+
+    def form(self, data: Any, objects: Sequence[Order]) -> FulfilForm:
+        return FulfilForm(data, orders=[order for order in objects if self.offers(order)])
+
+    def row_field(self, obj: Order) -> str | None:
+        return FulfilForm.tracking_field(obj.pk) if self.offers(obj) else None
+
+    def effect(self, order: Order, form: forms.Form | None) -> str:
+        if not isinstance(form, FulfilForm):
+            return ""
+        carrier = form.cleaned_data["carrier"].strip()
+        return f"Shipped with {carrier}, tracking {form.tracking_number(order.pk)}; the customer is emailed."
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        assert isinstance(form, FulfilForm)
+        lifecycle.fulfil(
+            order_id=step.obj.pk,
+            carrier=form.cleaned_data["carrier"].strip(),
+            tracking_number=form.tracking_number(step.obj.pk),
+            actor=self.actor(request),
+        )
+        return step.label
+
+
+class MarkDelivered(_MoveAction):
+    name = "mark_delivered"
+    label = "Mark delivered"
+    title = "Mark orders delivered"
+    done = "marked delivered"
+    to_status = api.DELIVERED
+    refusal = "only a fulfilled (shipped) order can be marked delivered."
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        lifecycle.deliver(order_id=step.obj.pk, actor=self.actor(request))
+        return step.label
+
+
+class CancelUnpaid(_OrderAction):
+    name = "cancel_unpaid"
+    label = "Cancel (unpaid orders; their stock goes back)"
+    title = "Cancel unpaid orders"
+    done = "cancelled"
+    intro = "Each order awaiting payment is cancelled and the units it holds go back to stock; the customer is emailed."
+    submit_label = "Yes, cancel them"
+
+    def offers(self, obj: Order) -> bool:
+        return obj.status in staff.CANCELLABLE_UNPAID
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        previews = staff.cancel_unpaid(objects)
+
+        def decide(order: Order) -> Decision:
+            preview = previews[order.pk]
+            units = ", ".join(f"{quantity} x {sku}" for sku, quantity in preview.stock_back)
+            held = sum(quantity for _, quantity in preview.stock_back)
+            return f"Cancelled; back to stock: {units or 'nothing held'}.", preview.refusal, {"units": held}
+
+        return self.steps(objects, decide)
+
+    def summary(self, steps: Sequence[Step]) -> str:
+        return f"Back to stock in all: {sum(step.data['units'] for step in steps)} unit(s)."
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        lifecycle.cancel(order_id=step.obj.pk, actor=self.actor(request), note="Cancelled by staff.")
+        return step.label
+
+
+def _refund_effect(preview: staff.Preview, order: Order, *, cancel: bool = False) -> str:
+    assert preview.refund is not None and preview.paid is not None
+    refund = f"refund {preview.refund} of the {preview.paid} paid"
+    if preview.left_after is not None and preview.left_after.amount > 0:
+        return f"R{refund[1:]}; {preview.left_after} stays paid. The order stays {order.get_status_display()}."
+    if cancel:
+        return f"Cancelled now; {refund} (all that is left); the order becomes refunded. Its stock stays sold."
+    return f"R{refund[1:]} (all that is left); the order becomes refunded. Its stock stays sold."
+
+
+class RefundFull(_OrderAction):
+    name = "refund_full"
+    label = "Refund (full)"
+    title = "Refund orders in full"
+    done = "refunded"
+    intro = "All that is left of each order's payment goes back to the customer, who is emailed."
+    columns = ("Status", "Customer", "Total", "Paid", "Left to refund")
+    submit_label = "Yes, refund"
+
+    def offers(self, obj: Order) -> bool:
+        return obj.status in staff.statuses_to(api.REFUNDED)
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        return _refund_steps(self, objects, staff.refund(objects))
+
+    def summary(self, steps: Sequence[Step]) -> str:
+        return _total(steps, "Refunded in all")
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        lifecycle.refund(
+            order_id=step.obj.pk,
+            actor=self.actor(request),
+            amount=step.data["amount"],  # what the confirmation showed, not whatever is left by now
+            note=FULL_REFUND_NOTE,
+            key=f"admin-{token}-{step.obj.pk}",  # a confirmation sent twice refunds once
+        )
+        return f"{step.label} ({step.data['amount']})"
+
+
+def _refund_steps(action: _OrderAction, objects: Sequence[Order], previews: dict[int, staff.Preview]) -> list[Step]:
+    customers = _customers([order.customer_id for order in objects])
+    steps = []
+    for order in objects:
+        preview = previews[order.pk]
+        acts = not preview.refusal and preview.refund is not None
+        effect = _refund_effect(preview, order, cancel=isinstance(action, CancelPaid)) if acts else ""
+        cells = (
+            order.get_status_display(),
+            customers[order.customer_id],
+            nowrap(order.total),
+            nowrap(preview.paid or "-"),
+            nowrap(preview.refundable or "-"),
+        )
+        data = {"amount": preview.refund} if acts else {}
+        steps.append(
+            Step(obj=order, label=order.number, cells=cells, effect=effect, refusal=preview.refusal, data=data)
+        )
+    return steps
+
+
+class RefundPart(_OrderAction):
+    name = "refund_part"
+    label = "Refund part"
+    title = "Refund part of orders"
+    done = "partly refunded"
+    intro = (
+        "Give the amount to refund of each order, in the order's currency. The order stays as it is (a note in "
+        "its history) unless its refunds add up to the whole payment; the customer is emailed."
+    )
+    columns = ("Status", "Customer", "Total", "Paid", "Left to refund")
+    input_column = "Refund now"
+    submit_label = "Yes, refund"
+
+    def offers(self, obj: Order) -> bool:
+        return obj.status in staff.statuses_to(api.REFUNDED)
+
+    def form(self, data: Any, objects: Sequence[Order]) -> PartialRefundForm:
+        return PartialRefundForm(data, orders=objects)
+
+    def row_field(self, obj: Order) -> str | None:
+        return PartialRefundForm.amount_field(obj.pk)
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        amounts = form.amounts(objects) if isinstance(form, PartialRefundForm) else None
+        previews = staff.refund(objects, amounts)
+        if amounts is None:  # the form page: what can be refunded, not yet how much
+            previews = {pk: _without_refund(preview) for pk, preview in previews.items()}
+        return _refund_steps(self, objects, previews)
+
+    def summary(self, steps: Sequence[Step]) -> str:
+        return _total(steps, "Refunded in all")
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        assert isinstance(form, PartialRefundForm)
+        lifecycle.refund(
+            order_id=step.obj.pk,
+            actor=self.actor(request),
+            amount=step.data["amount"],
+            note=form.cleaned_data["note"].strip(),
+            key=f"admin-{token}-{step.obj.pk}",
+        )
+        return f"{step.label} ({step.data['amount']})"
+
+
+def _without_refund(preview: staff.Preview) -> staff.Preview:
+    return staff.Preview(
+        order_id=preview.order_id,
+        refusal=preview.refusal,
+        refundable=preview.refundable,
+        paid=preview.paid,
+        payment_id=preview.payment_id,
+    )
+
+
+class CancelPaid(_OrderAction):
+    name = "cancel_paid"
+    label = "Cancel paid order (refund)"
+    title = "Cancel paid orders and refund them"
+    done = "cancelled and refunded"
+    intro = (
+        "Each paid order that has not shipped is cancelled now and all of its payment goes back to the customer, "
+        "who is emailed. Its stock stays sold: book returned goods in the catalog."
+    )
+    columns = ("Status", "Customer", "Total", "Paid", "Left to refund")
+    submit_label = "Yes, cancel and refund"
+
+    def offers(self, obj: Order) -> bool:
+        return obj.status in staff.CANCELLABLE_PAID
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        return _refund_steps(self, objects, staff.cancel_paid(objects))
+
+    def summary(self, steps: Sequence[Step]) -> str:
+        return _total(steps, "Refunded in all")
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        order_id = step.obj.pk
+        try:
+            lifecycle.cancel_paid(order_id=order_id, actor=self.actor(request), note=CANCEL_PAID_NOTE)
+        except (DomainError, ContextUnavailable) as exc:
+            # The cancel commits before payments is asked: when only the refund failed, say so.
+            if not Order.objects.filter(pk=order_id, status=api.CANCELLED).exists():
+                raise
+            why = refusal_text(exc) if isinstance(exc, DomainError) else f"{exc.context} cannot answer right now"
+            raise NotDone(f"it is cancelled, but its refund failed ({why}); refund it with 'Refund (full)'.") from exc
+        return f"{step.label} ({step.data['amount']})"
 
 
 # --- orders ----------------------------------------------------------------------------------------
 _ORDER_FIELDS = ("number", "status", "customer", "placed_at", "pay_by", "updated_at")
 _AMOUNT_FIELDS = ("subtotal", "shipping", "tax", "total")
+_PAYMENT_FIELDS = ("payment", "emails")
 _SHIPPING_FIELDS = ("ship_to", "carrier", "tracking_number")
 _STOCK_FIELDS = ("reservation_id",)
-# What may be refunded: a cancelled order only if it had been paid (the lifecycle checks that).
-_REFUNDABLE = (api.PAID, api.FULFILLED, api.DELIVERED, api.CANCELLED)
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
-    list_display = ["number", "customer", "status", "total", "item_count", "placed_at"]
+class OrderAdmin(KitAdmin[Order]):
+    # Narrow columns: beside the admin's sidebar and the filters, wide ones pushed the last off the page.
+    list_display = ["order_number", "customer", "status", "total", "item_count", "placed"]
+    list_display_links = ["order_number"]
     # A list filter, not a date hierarchy: the hierarchy scans every order for its distinct dates.
     list_filter = ["status", "placed_at"]
     search_fields = ["number"]  # the search itself is get_search_results
@@ -188,15 +455,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     fieldsets = [
         (None, {"fields": _ORDER_FIELDS}),
         ("Amounts", {"fields": _AMOUNT_FIELDS}),
+        ("Payment, refunds and emails", {"fields": _PAYMENT_FIELDS}),
         ("Shipping", {"fields": _SHIPPING_FIELDS}),
         ("Stock", {"fields": _STOCK_FIELDS, "classes": ["collapse"]}),
     ]
-    readonly_fields = [*_ORDER_FIELDS, *_AMOUNT_FIELDS, *_SHIPPING_FIELDS, *_STOCK_FIELDS]  # every one
+    readonly_fields = [*_ORDER_FIELDS, *_AMOUNT_FIELDS, *_PAYMENT_FIELDS, *_SHIPPING_FIELDS, *_STOCK_FIELDS]
     inlines = [OrderLineInline, OrderStatusChangeInline]
-    actions = ["mark_fulfilled", "mark_delivered", "cancel_unpaid", "refund_full", "refund_part", "cancel_paid"]
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return OrderChangeList
+    staff_actions = [MarkFulfilled, MarkDelivered, CancelUnpaid, RefundFull, RefundPart, CancelPaid]
+    actions = [action.admin_action() for action in staff_actions]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         items = (
@@ -208,19 +474,23 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         )
         return super().get_queryset(request).annotate(items_count=Subquery(items))
 
+    def complete_page(self, request: HttpRequest, rows: list[Order]) -> None:
+        labels = _customers([order.customer_id for order in rows])
+        for order in rows:
+            order.customer_label = labels[order.customer_id]  # type: ignore[attr-defined]
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
     ) -> tuple[QuerySet[Order], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False
-        try:
-            customer_ids = [user.id for user in registry.get(UsersAPI).find_users(email_contains=term)]
-        except ContextUnavailable:
-            customer_ids = []
+        found = unless_unavailable(lambda: registry.get(UsersAPI).find_users(email_contains=term), None)
+        if found is None:
             self.message_user(
                 request, "Customer emails cannot be searched right now: order numbers only.", messages.WARNING
             )
+        customer_ids = [user.id for user in found or []]
         # Numbers are upper case (SO-7K3Q-9XW2): a prefix match on the upper-cased term is case-insensitive.
         match = Q(number__startswith=term.upper())
         if customer_ids:
@@ -228,16 +498,24 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         return queryset.filter(match), False
 
     # --- columns and fields ---
+    @admin.display(description="number", ordering="number")
+    def order_number(self, obj: Order) -> SafeString:
+        return nowrap(obj.number)
+
+    @admin.display(description="placed", ordering="placed_at")
+    def placed(self, obj: Order) -> SafeString:
+        return compact_time(obj.placed_at)
+
     @admin.display(description="customer")
     def customer(self, obj: Order) -> str:
-        label = getattr(obj, "customer_label", None)  # set for a whole list page by OrderChangeList
+        label = getattr(obj, "customer_label", None)  # set for a whole list page by complete_page
         if label is None:  # the detail page: one order, one call
-            label = _customer_labels([obj.customer_id])[obj.customer_id]
-        return str(label)
+            return _customers([obj.customer_id])[obj.customer_id]
+        return narrow(label)
 
     @admin.display(description="total", ordering="total_amount")
-    def total(self, obj: Order) -> Money:
-        return obj.total
+    def total(self, obj: Order) -> SafeString:
+        return nowrap(obj.total)
 
     @admin.display(description="subtotal")
     def subtotal(self, obj: Order) -> Money:
@@ -261,6 +539,25 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     def item_count(self, obj: Order) -> int:
         return int(getattr(obj, "items_count", None) or 0)
 
+    @admin.display(description="payment and refunds")
+    def payment(self, obj: Order) -> SafeString:
+        """The order's payment and every refund asked of the gateway, from payments (two calls)."""
+        payments = registry.get(PaymentsAPI)
+        try:
+            payment, refunds = payments.payment_for_order(order_id=obj.pk), payments.refunds_for_order(order_id=obj.pk)
+        except ContextUnavailable:
+            return format_html("<em>{}</em>", "Payments cannot answer right now: reload the page in a moment.")
+        if payment is None:
+            return format_html("<em>{}</em>", "No payment was started.")
+        return _payment_panel(payment, refunds)
+
+    @admin.display(description="emails sent")
+    def emails(self, obj: Order) -> SafeString:
+        url = _admin_url("notifications_notification_changelist", query=f"order={obj.pk}")
+        if url is None:
+            return format_html("<em>{}</em>", "The notifications admin is served by another process.")
+        return format_html('<a href="{}">Emails sent about {}</a>', url, obj.number)
+
     @admin.display(description="ship to")
     def ship_to(self, obj: Order) -> SafeString:
         address = obj.shipping_address or {}
@@ -281,7 +578,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False  # never a bare field edit: status moves are the actions below
+        return False  # never a bare field edit: status moves are the actions
 
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
@@ -290,214 +587,33 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         """Moving an order changes what happens next, so it needs the change permission, not just view."""
         return request.user.has_perm("orders.change_order")
 
-    # --- actions ---
-    def _selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> list[Order] | None:
-        """The selected orders (oldest first), or None (and a message) when there are too many."""
-        orders = list(
-            queryset.order_by("placed_at", "id").only(
-                "pk", "number", "status", "customer_id", "currency", "total_amount"
-            )[: MAX_ORDERS_PER_ACTION + 1]
+
+def _payment_panel(payment: Payment, refunds: Sequence[Refund]) -> SafeString:
+    left = payment.amount - payment.refunded
+    link = _admin_url("payments_payment_change", payment.id)
+    facts = [
+        ("Status", payment.status.replace("_", " ")),
+        ("Paid", str(payment.amount)),
+        ("Refunded", str(payment.refunded)),
+        ("Left", str(left)),
+        ("Gateway", f"{payment.gateway}, {payment.attempts} attempt(s)"),
+    ]
+    if payment.failure_code:
+        facts.append(("Last failure", f"{payment.failure_code}: {payment.failure_message}"))
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", facts)
+    refund_rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((display_for_value(r.created_at, "-"), r.amount, r.outcome.replace("_", " ")) for r in refunds),
+    )
+    refund_table = (
+        format_html(
+            '<table id="order-refunds"><thead><tr><th>Refund asked</th><th>Amount</th><th>Outcome</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            refund_rows,
         )
-        if len(orders) > MAX_ORDERS_PER_ACTION:
-            self.message_user(
-                request,
-                f"Select at most {MAX_ORDERS_PER_ACTION} orders at a time; nothing was changed.",
-                messages.ERROR,
-            )
-            return None
-        return orders
-
-    def _apply(
-        self,
-        request: HttpRequest,
-        orders: Sequence[Order],
-        *,
-        done: str,
-        move: Callable[[Order], object],
-        only_from: str | None = None,
-        refusal: str = "",
-    ) -> None:
-        """Move each order through the service; report each refusal as a warning and go on."""
-        moved: list[str] = []
-        for order in orders:
-            if only_from is not None and order.status != only_from:
-                status = order.get_status_display()
-                self.message_user(
-                    request, f"{order.number} was not {done}: it is {status}; {refusal}", messages.WARNING
-                )
-                continue
-            try:
-                move(order)
-            except DomainError as exc:  # IllegalTransition: someone else moved it, or the rules say no
-                self.message_user(request, f"{order.number} was not {done}: {_refusal(exc)}", messages.WARNING)
-                continue
-            except ContextUnavailable:  # only the refunds call another context (payments)
-                self.message_user(
-                    request,
-                    f"{order.number} was not {done}: payments cannot answer right now; try again in a moment.",
-                    messages.WARNING,
-                )
-                continue
-            moved.append(order.number)
-        if moved:
-            self.message_user(request, f"{len(moved)} order(s) {done}: {', '.join(moved)}.", messages.SUCCESS)
-
-    def _staff(self, request: HttpRequest) -> lifecycle.Actor:
-        return lifecycle.Actor(kind="staff", id=request.user.pk)
-
-    @admin.action(description="Mark fulfilled (shipped) …", permissions=["transition"])
-    def mark_fulfilled(self, request: HttpRequest, queryset: QuerySet[Order]) -> TemplateResponse | None:
-        """An intermediate page asks for the carrier and the tracking numbers; ``apply`` posts it back."""
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return None
-        applying = "apply" in request.POST
-        form = FulfilForm(request.POST if applying else None, orders=orders)
-        if applying and form.is_valid():
-            carrier, actor = form.cleaned_data["carrier"].strip(), self._staff(request)
-            self._apply(
-                request,
-                orders,
-                done="marked fulfilled",
-                move=lambda order: lifecycle.fulfil(
-                    order_id=order.pk, carrier=carrier, tracking_number=form.tracking_number(order.pk), actor=actor
-                ),
-            )
-            return None
-        customers = _customer_labels([order.customer_id for order in orders])
-        rows = [
-            {
-                "order": order,
-                "customer": customers[order.customer_id],
-                "tracking": form[FulfilForm.tracking_field(order.pk)],
-            }
-            for order in orders
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Mark orders fulfilled",
-            "opts": self.opts,
-            "form": form,
-            "rows": rows,
-            "not_paid": [order.number for order in orders if order.status != api.PAID],
-            "action": "mark_fulfilled",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, FULFIL_TEMPLATE, context)
-
-    @admin.action(description="Mark delivered", permissions=["transition"])
-    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return
-        actor = self._staff(request)
-        self._apply(
-            request,
-            orders,
-            done="marked delivered",
-            move=lambda order: lifecycle.deliver(order_id=order.pk, actor=actor),
-        )
-
-    @admin.action(description="Cancel (unpaid orders; their stock goes back)", permissions=["transition"])
-    def cancel_unpaid(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        """Only orders awaiting payment: a paid one is cancelled by refunding it (payments, not here)."""
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return
-        actor = self._staff(request)
-        self._apply(
-            request,
-            orders,
-            done="cancelled",
-            move=lambda order: lifecycle.cancel(order_id=order.pk, actor=actor, note="Cancelled by staff."),
-            only_from=api.PENDING_PAYMENT,
-            refusal="only an order awaiting payment can be cancelled here (a paid one must be refunded).",
-        )
-
-    @admin.action(description="Refund (full)", permissions=["transition"])
-    def refund_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        """Paid, fulfilled, delivered (or cancelled after payment) orders: all that is left of the
-        payment goes back; the order becomes refunded when payments confirms."""
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return
-        actor = self._staff(request)
-        self._apply(
-            request,
-            orders,
-            done="refunded",
-            move=lambda order: lifecycle.refund(order_id=order.pk, actor=actor, amount=None, note=FULL_REFUND_NOTE),
-        )
-
-    @admin.action(description="Refund part …", permissions=["transition"])
-    def refund_part(self, request: HttpRequest, queryset: QuerySet[Order]) -> TemplateResponse | None:
-        """An intermediate page asks for each order's amount; ``apply`` posts it back. The order keeps
-        its status (a note in its history) unless the refunds add up to the whole payment."""
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return None
-        applying = "apply" in request.POST
-        form = PartialRefundForm(request.POST if applying else None, orders=orders)
-        if applying and form.is_valid():
-            note, actor = form.cleaned_data["note"].strip(), self._staff(request)
-            self._apply(
-                request,
-                orders,
-                done="partly refunded",
-                move=lambda order: lifecycle.refund(
-                    order_id=order.pk, actor=actor, amount=form.amount(order), note=note
-                ),
-            )
-            return None
-        customers = _customer_labels([order.customer_id for order in orders])
-        rows = [
-            {
-                "order": order,
-                "customer": customers[order.customer_id],
-                "amount": form[PartialRefundForm.amount_field(order.pk)],
-            }
-            for order in orders
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refund part of orders",
-            "opts": self.opts,
-            "form": form,
-            "rows": rows,
-            "not_paid": [order.number for order in orders if order.status not in _REFUNDABLE],
-            "action": "refund_part",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, REFUND_TEMPLATE, context)
-
-    @admin.action(description="Cancel paid order (refund)", permissions=["transition"])
-    def cancel_paid(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        """Paid, not yet shipped orders: cancelled now and fully refunded; the order becomes refunded
-        when payments confirms. Its stock stays sold (a return is staff's job)."""
-        orders = self._selected(request, queryset)
-        if orders is None:
-            return
-        actor = self._staff(request)
-
-        def cancel_and_refund(order: Order) -> None:
-            try:
-                lifecycle.cancel_paid(order_id=order.pk, actor=actor, note="Cancelled by staff after payment.")
-            except (DomainError, ContextUnavailable) as exc:
-                # The cancel commits before payments is asked: when only the refund failed, say so.
-                if not Order.objects.filter(pk=order.pk, status=api.CANCELLED).exists():
-                    raise
-                why = _refusal(exc) if isinstance(exc, DomainError) else "payments cannot answer right now"
-                raise DomainError(
-                    f"it is cancelled, but its refund failed ({why}); refund it with 'Refund (full)'."
-                ) from exc
-
-        self._apply(
-            request,
-            orders,
-            done="cancelled and refunded",
-            move=cancel_and_refund,
-            only_from=api.PAID,
-            refusal="only a paid order that has not been shipped can be cancelled (refund a shipped one).",
-        )
+        if refunds
+        else format_html("<p>{}</p>", "No refunds.")
+    )
+    more = format_html('<p><a href="{}">Payment #{} with its ledger</a></p>', link, payment.id) if link else ""
+    return format_html('<table id="order-payment">{}</table>{}{}', rows, refund_table, more)

@@ -79,7 +79,7 @@ class Order:
 
 
 class OrderNotFound(NotFound):
-    code = "order_not_found"
+    resource = "order"
     title = "No such order"
 
 
@@ -108,21 +108,32 @@ class ShippingAddressRequired(ValidationFailed):
 
 
 class IdempotencyKeyRequired(ValidationFailed):
+    """Checkout and pay need an ``Idempotency-Key`` header: printable, at most 255 characters."""
+
     code = "idempotency_key_required"
-    title = "Checkout needs an Idempotency-Key header"
+    title = "This request needs an Idempotency-Key header"
 
 
 class IdempotencyKeyReused(ValidationFailed):
-    """The key was used for a checkout with a different body."""
+    """The key was used for a request with a different body (another address, order or token)."""
 
     code = "idempotency_key_reused"
     status = 422
     title = "This Idempotency-Key was used for a different request"
 
 
-class CheckoutInProgress(Conflict):
-    code = "checkout_in_progress"
-    title = "A checkout with this Idempotency-Key is still in progress"
+class IdempotencyKeyInUse(Conflict):
+    """Another request with this key is still being answered: retry it in a moment to get its answer."""
+
+    code = "idempotency_key_in_use"
+    title = "A request with this Idempotency-Key is still in progress"
+
+
+class OrderExpired(Conflict):
+    """Paying an order whose payment window closed: it is cancelled then and there, its stock released."""
+
+    code = "order_expired"
+    title = "The order was not paid in time and has been cancelled"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

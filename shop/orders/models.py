@@ -92,3 +92,27 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class PayRequest(models.Model):
+    """One pay request per customer and ``Idempotency-Key`` (the rule of ``services.idempotency``):
+    claimed before payments is asked, finished with the answer, so a replay gets that answer, another
+    body with the key is refused, and a twin sent while the first runs is told it is in progress.
+    A claim never finished (its process died) is taken over after a lease: payments is idempotent by
+    the same key, so asking again charges once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="pay_requests")
+    customer_id = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    payment_id = models.BigIntegerField(null=True, blank=True)
+    claimed_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer_id", "idempotency_key"], name="pay_request_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pay {self.order_id} with {self.idempotency_key}"

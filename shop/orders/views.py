@@ -28,18 +28,32 @@ from shop.orders.serializers import (
     PayInput,
     PaymentSummaryOutput,
 )
-from shop.orders.services import checkout, lifecycle, status_page
-from shop.payments.api import PaymentsAPI
+from shop.orders.services import checkout, idempotency, lifecycle, pay, status_page
+from shop.payments.api import Payment, PaymentsAPI
 from shop.web.pages import error_page, render_page
 from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
 
-PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
-IDEMPOTENCY_KEY = OpenApiParameter(
+PROBLEM = OpenApiResponse(description="problem+json with a stable `code` (see docs/api.md)")
+_KEY_RULES = (
+    " Required: printable, at most 255 characters (else 400 `idempotency_key_required`). The same key with a"
+    " different body is 422 `idempotency_key_reused`; sent again while its first request is still being"
+    " answered, 409 `idempotency_key_in_use`. A request refused with a 4xx does not use its key up."
+)
+CHECKOUT_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    description="Unique per checkout attempt (e.g. a UUID). A retry with the same key and body returns the same order.",
+    description="Unique per checkout (e.g. a UUID). A retry with the same key and body returns the order it placed,"
+    " with 200 instead of 201." + _KEY_RULES,
+)
+PAY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per payment attempt (e.g. a UUID; a new one to try again after a decline). A retry with the"
+    " same key and token charges nothing more and returns the order with that attempt's payment." + _KEY_RULES,
 )
 
 
@@ -89,7 +103,7 @@ class OrderListView(APIView):
 
     @extend_schema(
         operation_id="orders_checkout",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[CHECKOUT_KEY],
         request=CheckoutInput,
         responses={
             201: OrderOutput,
@@ -110,7 +124,7 @@ class OrderListView(APIView):
         placed = checkout.checkout(
             customer_id=_customer_id(request),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request_fingerprint=checkout.fingerprint(data.validated_data),
+            request_fingerprint=idempotency.fingerprint(data.validated_data),
             shipping_address=api.ShippingAddress(**address) if address is not None else None,
             address_id=data.validated_data.get("address_id"),
         )
@@ -119,16 +133,19 @@ class OrderListView(APIView):
         )
 
 
-def _with_payment(order: api.Order) -> dict[str, Any]:
-    """The order as the customer sees it, with its payment (one call to payments; ``null`` when
-    payments cannot answer now, so an order page never fails because of it)."""
+def _with_payment(order: api.Order, payment: Payment | None) -> dict[str, Any]:
     body = dict(OrderOutput(order).data)
-    try:
-        payment = registry.get(PaymentsAPI).payment_for_order(order_id=order.id)
-    except ContextUnavailable:
-        payment = None
     body["payment"] = PaymentSummaryOutput(payment).data if payment is not None else None
     return body
+
+
+def _payment_of(order: api.Order) -> Payment | None:
+    """The order's payment (one call to payments; ``None`` when payments cannot answer now, so an
+    order page never fails because of it)."""
+    try:
+        return registry.get(PaymentsAPI).payment_for_order(order_id=order.id)
+    except ContextUnavailable:
+        return None
 
 
 class OrderDetailView(APIView):
@@ -139,7 +156,8 @@ class OrderDetailView(APIView):
         order = selectors.order_of(customer_id=_customer_id(request), order_id=order_id)
         if order is None:
             raise api.OrderNotFound()
-        return Response(_with_payment(selectors.to_order_dto(order)))
+        dto = selectors.to_order_dto(order)
+        return Response(_with_payment(dto, _payment_of(dto)))
 
 
 class OrderPayView(APIView):
@@ -147,7 +165,7 @@ class OrderPayView(APIView):
 
     @extend_schema(
         operation_id="orders_pay",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[PAY_KEY],
         request=PayInput,
         responses={200: OrderOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM, 503: PROBLEM},
         tags=["orders"],
@@ -155,35 +173,17 @@ class OrderPayView(APIView):
     def post(self, request: Request, order_id: int) -> Response:
         """Pay the order with a gateway token. The amount is the order's total, never the client's.
         A decline leaves the order payable (see ``payment.failure_code``); ``requires_action`` sends
-        the customer to ``payment.next_action_url``; the same key never charges twice."""
+        the customer to ``payment.next_action_url``; the same key never charges twice. An order past
+        its ``payment_due_by`` is cancelled then and there: 409 ``order_expired``."""
         data = PayInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 200:
-            raise api.IdempotencyKeyRequired("Send an Idempotency-Key header (at most 200 chars) with every payment.")
-        customer_id = _customer_id(request)
-        order = selectors.order_of(customer_id=customer_id, order_id=order_id)
-        if order is None:
-            raise api.OrderNotFound()
-        if order.status not in (api.PENDING_PAYMENT, api.PAID):  # paid: payments replays the key, or already_paid
-            raise api.IllegalTransition(
-                f"An order that is {order.status.replace('_', ' ')} cannot be paid.",
-                from_status=order.status,
-                to_status=api.PAID,
-            )
-        payment = registry.get(PaymentsAPI).start_payment(
-            order_id=order.pk,
-            customer_id=customer_id,
-            amount=order.total,
+        paid = pay.pay(
+            customer_id=_customer_id(request),
+            order_id=order_id,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
             token=data.validated_data["token"],
-            idempotency_key=f"order-{order.pk}-{key}",
-            return_url=status_page.status_page_url(order_id=order.pk),  # where 3-D Secure sends the customer back
         )
-        if payment.status == "succeeded":  # at once, not only when the event arrives (idempotent)
-            lifecycle.payment_succeeded(order_id=order.pk, payment_id=payment.id)
-        refreshed = selectors.order_of(customer_id=customer_id, order_id=order_id)
-        assert refreshed is not None
-        return Response(_with_payment(selectors.to_order_dto(refreshed)))
+        return Response(_with_payment(paid.order, paid.payment))
 
 
 class OrderCancelView(APIView):

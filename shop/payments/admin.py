@@ -1,115 +1,68 @@
 """Staff view of payments: read-only payments with their ledger and keys, read-only webhook events,
-and refunds only through ``shop.payments.services.charges.refund``, as admin actions.
+and refunds only through ``shop.payments.services.charges.refund``, as admin-kit actions.
 
 * Nothing of a payment is edited in place (status, amounts, references): the change page is
   view-only, with the ledger (one row per gateway call) and the idempotency keys inline; there is no
   add and no delete. Webhook events likewise, with the raw body as it arrived.
-* "Refund (full)" and "Refund part …" (one amount per payment, on an intermediate form) refund each
-  selected payment with a fresh idempotency key (an action run is a new decision, never a replay);
-  a refund the rules or the gateway refuse is reported as a warning and the others go on. They need
-  the change permission (``has_refund_permission``), not just view. The order follows by itself when
-  the refund is announced (``PaymentRefunded``).
+* The list answers "which order, whose, how much": the order's number (kept with the payment when
+  orders started it), the customer's email (one ``UsersAPI.get_users`` call per page; ids alone when
+  users cannot answer) and the amounts.
+* "Refund (full)" and "Refund part" (one amount per payment, on a form) first show what each refund
+  will send back and what is left (``services.staff``), and refund only when confirmed, with an
+  idempotency key made from the confirmation's one-time token, so a confirmation sent twice refunds
+  once. A refund the rules or the gateway refuse is a warning and the others go on. They need the
+  change permission (``has_refund_permission``). The order follows by itself (``PaymentRefunded``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from functools import cache
 from typing import Any
-from uuid import uuid4
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.template import engines
-from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from shop.kernel import DomainError, Money
+from shop import registry
+from shop.kernel import Money
 from shop.kernel.money import CURRENCY_EXPONENTS
-from shop.payments import api
 from shop.payments.models import Payment, PaymentKey, Transaction, WebhookEvent
-from shop.payments.services import charges
+from shop.payments.services import charges, staff
+from shop.users.api import UsersAPI
+from shop.web.admin_kit import (
+    KitAdmin,
+    NotDone,
+    ReadOnlyInline,
+    StaffAction,
+    Step,
+    compact_time,
+    customer_labels,
+    narrow,
+    nowrap,
+    unless_unavailable,
+)
 from shop.web.redaction import redacted_json, redacted_text
 
-# One action request refunds at most this many payments (each refund is its own gateway call).
-MAX_PAYMENTS_PER_ACTION = 200
 MAX_DB_ID = 2**63 - 1
 FULL_REFUND_REASON = "Refunded by staff (admin)."
 PARTIAL_REFUND_REASON = "Partially refunded by staff (admin)."
 
-# The "Refund part …" intermediate page, posted back to the changelist with the same action, the
-# selected ids and `apply` (the shared admin/action_form.html). Kept here and compiled once.
-_REFUND_PAGE = """{% extends "admin/action_form.html" %}
-{% load l10n %}
-{% block intro %}
-  <p>Give the amount to refund of each payment, in its currency. Only a succeeded (or partly refunded)
-  payment can be refunded, and never more than what is left of it.</p>
-  {% if not_refundable %}
-    <p class="errornote">Not refundable, so they will be left as they are: {{ not_refundable|join:", " }}.</p>
-  {% endif %}
-{% endblock %}
-{% block fields %}
-    <fieldset class="module aligned">
-      <div class="form-row">
-        {{ form.reason.errors }}
-        {{ form.reason.label_tag }} {{ form.reason }}
-      </div>
-    </fieldset>
-    <table>
-      <thead><tr><th>Payment</th><th>Order</th><th>Status</th><th>Amount</th><th>Refunded</th><th>Left</th>
-        <th>Refund now</th></tr></thead>
-      <tbody>
-        {% for row in rows %}
-          <tr>
-            <td>#{{ row.payment.pk|unlocalize }}</td>
-            <td>{{ row.payment.order_id|unlocalize }}</td>
-            <td>{{ row.payment.get_status_display }}</td>
-            <td>{{ row.payment.amount }}</td>
-            <td>{{ row.payment.refunded }}</td>
-            <td>{{ row.left }}</td>
-            <td>{{ row.amount.errors }}{{ row.amount }} {{ row.payment.currency }}</td>
-          </tr>
-        {% endfor %}
-      </tbody>
-    </table>
-{% endblock %}
-{% block selected %}{% for row in rows %}
-    <input type="hidden" name="{{ action_checkbox_name }}" value="{{ row.payment.pk|unlocalize }}">
-{% endfor %}{% endblock %}
-{% block submit_label %}Refund{% endblock %}
-"""
+
+def _customers(customer_ids: Sequence[int]) -> dict[int, str]:
+    return customer_labels(customer_ids, lambda ids: registry.get(UsersAPI).get_users(user_ids=ids))
 
 
-@cache
-def _refund_page() -> Any:
-    return engines["django"].from_string(_REFUND_PAGE)
-
-
-def _refusal(exc: DomainError) -> str:
-    left = exc.extra.get("refundable")
-    return f"{exc.detail} (at most {left} left)" if left is not None else exc.detail
+def _order(payment: Payment) -> str:
+    return payment.order_number or f"order #{payment.order_id}"
 
 
 # --- inlines ---------------------------------------------------------------------------------------
-class _ReadOnlyInline:
+class _ReadOnlyInline(ReadOnlyInline):
     """Part of the payment: visible to whoever may view the payment, changeable by nobody."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("payments.view_payment") or request.user.has_perm("payments.change_payment")
@@ -145,7 +98,7 @@ class PaymentKeyInline(_ReadOnlyInline, admin.TabularInline[PaymentKey, Payment]
     ordering = ("created_at", "id")
 
 
-# --- the partial refund form -----------------------------------------------------------------------
+# --- refunds ---------------------------------------------------------------------------------------
 class PartialRefundForm(forms.Form):
     """One reason for the run, one amount per payment (in the payment's currency)."""
 
@@ -166,12 +119,114 @@ class PartialRefundForm(forms.Form):
     def amount_field(payment_id: int) -> str:
         return f"amount_{payment_id}"
 
-    def amount(self, payment: Payment) -> Money:
-        return payment.money(self.cleaned_data[self.amount_field(payment.pk)])
+    def amounts(self, payments: Sequence[Payment]) -> dict[int, Money]:
+        return {p.pk: p.money(self.cleaned_data[self.amount_field(p.pk)]) for p in payments}
+
+
+class _Refund(StaffAction[Payment]):
+    permission = "refund"
+    done = "refunded"
+    noun = "payment(s)"
+    label_column = "Payment"
+    columns = ("Order", "Customer", "Status", "Paid", "Refunded", "Left")
+    submit_label = "Yes, refund"
+    reason = FULL_REFUND_REASON
+    asks_amounts = False  # True: the amounts come from the form (unknown on the form page)
+
+    def objects(self, queryset: QuerySet[Payment]) -> list[Payment]:
+        return list(queryset.order_by("created_at", "id")[: self.max_objects + 1])
+
+    def offers(self, obj: Payment) -> bool:
+        return obj.status in staff.REFUNDABLE
+
+    def amounts(self, objects: Sequence[Payment], form: forms.Form | None) -> dict[int, Money] | None:
+        return None  # all that is left
+
+    def plan(self, request: HttpRequest, objects: Sequence[Payment], form: forms.Form | None) -> list[Step]:
+        amounts = self.amounts(objects, form)
+        previews = staff.refund(objects, amounts)
+        customers = _customers([payment.customer_id for payment in objects])
+        steps = []
+        for payment in objects:
+            preview = previews[payment.pk]
+            effect = ""
+            if (
+                preview.refund is not None
+                and preview.left_after is not None
+                and not (self.asks_amounts and form is None)
+            ):
+                after = "nothing" if preview.left_after.amount == 0 else str(preview.left_after)
+                effect = f"Refund {preview.refund} to the customer; {after} left of the payment."
+            cells = (
+                nowrap(_order(payment)),
+                customers[payment.customer_id],
+                payment.get_status_display(),
+                nowrap(payment.amount),
+                nowrap(payment.refunded),
+                nowrap(preview.refundable),
+            )
+            data = {"amount": preview.refund}
+            label = f"Payment #{payment.pk}"
+            steps.append(Step(obj=payment, label=label, cells=cells, effect=effect, refusal=preview.refusal, data=data))
+        return steps
+
+    def summary(self, steps: Sequence[Step]) -> str:
+        sums: dict[str, Money] = {}
+        for step in steps:
+            amount: Money = step.data["amount"]
+            sums[amount.currency] = sums[amount.currency] + amount if amount.currency in sums else amount
+        return f"Refunded in all: {' + '.join(str(m) for m in sums.values())}." if sums else ""
+
+    def reason_of(self, form: forms.Form | None) -> str:
+        return self.reason
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        payment: Payment = step.obj
+        after = charges.refund(
+            payment_id=payment.pk,
+            amount=step.data["amount"],  # what the confirmation showed
+            reason=self.reason_of(form),
+            idempotency_key=f"admin-{payment.pk}-{token}",  # a confirmation sent twice refunds once
+        )
+        if after.refunded == payment.refunded:  # asked, but the gateway has not confirmed it yet
+            raise NotDone("the refund was asked; the gateway has not confirmed it yet.")
+        return f"#{payment.pk} ({after.refunded} of {after.amount}, {after.status.replace('_', ' ')})"
+
+
+class RefundFull(_Refund):
+    name = "refund_full"
+    label = "Refund (full)"
+    title = "Refund payments in full"
+    intro = "All that is left of each payment goes back to the customer; the order follows by itself."
+
+
+class RefundPart(_Refund):
+    name = "refund_part"
+    label = "Refund part"
+    title = "Refund part of payments"
+    intro = (
+        "Give the amount to refund of each payment, in its currency. Only a succeeded (or partly refunded) "
+        "payment can be refunded, and never more than what is left of it."
+    )
+    input_column = "Refund now"
+    asks_amounts = True
+
+    def form(self, data: Any, objects: Sequence[Payment]) -> PartialRefundForm:
+        return PartialRefundForm(data, payments=objects)
+
+    def row_field(self, obj: Payment) -> str | None:
+        return PartialRefundForm.amount_field(obj.pk)
+
+    def amounts(self, objects: Sequence[Payment], form: forms.Form | None) -> dict[int, Money] | None:
+        return form.amounts(objects) if isinstance(form, PartialRefundForm) else None
+
+    def reason_of(self, form: forms.Form | None) -> str:
+        assert form is not None
+        return str(form.cleaned_data["reason"]).strip()
 
 
 # --- payments --------------------------------------------------------------------------------------
-_PAYMENT_FIELDS = ("id", "order_id", "customer_id", "status", "created_at", "updated_at")
+_PAYMENT_FIELDS = ("id", "order", "order_id", "customer", "status", "created_at", "updated_at")
 _AMOUNT_FIELDS = ("amount", "refunded", "currency")
 _GATEWAY_FIELDS = (
     "gateway",
@@ -185,21 +240,13 @@ _GATEWAY_FIELDS = (
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin[Payment]):
-    list_display = [
-        "id",
-        "order_id",
-        "customer_id",
-        "amount",
-        "refunded",
-        "status",
-        "gateway",
-        "attempts",
-        "updated_at",
-    ]
+class PaymentAdmin(KitAdmin[Payment]):
+    # Few, narrow columns: beside the admin's sidebar and the filters, nine columns were cut off.
+    list_display = ["order", "customer", "amounts", "status", "updated"]
+    list_display_links = ["order"]
     list_filter = ["status", "gateway"]
     search_fields = ["gateway_reference"]  # the search itself is get_search_results
-    search_help_text = "Payment id, order id, or the gateway's reference."
+    search_help_text = "Payment id, order number or id, customer email (or part of it), or the gateway's reference."
     ordering = ["-updated_at", "-id"]
     list_per_page = 50
     list_max_show_all = 50
@@ -211,7 +258,13 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
     ]
     readonly_fields = [*_PAYMENT_FIELDS, *_AMOUNT_FIELDS, *_GATEWAY_FIELDS]  # every one
     inlines = [TransactionInline, PaymentKeyInline]
-    actions = ["refund_full", "refund_part"]
+    staff_actions = [RefundFull, RefundPart]
+    actions = [action.admin_action() for action in staff_actions]
+
+    def complete_page(self, request: HttpRequest, rows: list[Payment]) -> None:
+        labels = _customers([payment.customer_id for payment in rows])
+        for payment in rows:
+            payment.customer_label = labels[payment.customer_id]  # type: ignore[attr-defined]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Payment], search_term: str
@@ -219,13 +272,39 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
         term = search_term.strip()
         if not term:
             return queryset, False
-        match = Q(gateway_reference=term)
+        match = Q(gateway_reference=term) | Q(order_number=term.upper())
         number = term.removeprefix("#")
-        if number.isascii() and number.isdigit() and int(number) <= MAX_DB_ID:
-            match |= Q(pk=int(number)) | Q(order_id=int(number))
+        if number.isascii() and number.isdigit():
+            if int(number) <= MAX_DB_ID:
+                match |= Q(pk=int(number)) | Q(order_id=int(number))
+        else:
+            found = unless_unavailable(lambda: registry.get(UsersAPI).find_users(email_contains=term), None)
+            if found is None:
+                self.message_user(request, "Customer emails cannot be searched right now.", messages.WARNING)
+            elif found:
+                match |= Q(customer_id__in=[user.id for user in found])
         return queryset.filter(match), False
 
     # --- columns and fields ---
+    @admin.display(description="payment of order", ordering="order_number")
+    def order(self, obj: Payment) -> SafeString:
+        return nowrap(_order(obj))
+
+    @admin.display(description="amount", ordering="amount_amount")
+    def amounts(self, obj: Payment) -> SafeString:
+        if not obj.refunded_amount:
+            return nowrap(obj.amount)
+        return format_html("{}<br>{}", nowrap(obj.amount), nowrap(f"{obj.refunded} refunded"))
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Payment) -> SafeString:
+        return compact_time(obj.updated_at)
+
+    @admin.display(description="customer")
+    def customer(self, obj: Payment) -> str:
+        label = getattr(obj, "customer_label", None)  # a whole list page at once: complete_page
+        return narrow(label) if label is not None else _customers([obj.customer_id])[obj.customer_id]
+
     @admin.display(description="amount", ordering="amount_amount")
     def amount(self, obj: Payment) -> Money:
         return obj.amount
@@ -247,91 +326,6 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
     def has_refund_permission(self, request: HttpRequest) -> bool:
         """Refunding sends money back, so it needs the change permission, not just view."""
         return request.user.has_perm("payments.change_payment")
-
-    # --- actions ---
-    def _selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> list[Payment] | None:
-        """The selected payments (oldest first), or None (and a message) when there are too many."""
-        payments = list(queryset.order_by("created_at", "id")[: MAX_PAYMENTS_PER_ACTION + 1])
-        if len(payments) > MAX_PAYMENTS_PER_ACTION:
-            self.message_user(
-                request,
-                f"Select at most {MAX_PAYMENTS_PER_ACTION} payments at a time; nothing was refunded.",
-                messages.ERROR,
-            )
-            return None
-        return payments
-
-    def _refund(
-        self,
-        request: HttpRequest,
-        payments: Sequence[Payment],
-        *,
-        amount: Callable[[Payment], Money | None],
-        reason: str,
-    ) -> None:
-        """Refund each payment with a fresh key; report each refusal as a warning and go on."""
-        refunded: list[str] = []
-        for payment in payments:
-            try:
-                after = charges.refund(
-                    payment_id=payment.pk,
-                    amount=amount(payment),
-                    reason=reason,
-                    idempotency_key=f"admin-{payment.pk}-{uuid4()}",
-                )
-            except DomainError as exc:  # NotRefundable, RefundTooLarge, GatewayUnavailable
-                self.message_user(request, f"Payment #{payment.pk} was not refunded: {_refusal(exc)}", messages.WARNING)
-                continue
-            if after.refunded == payment.refunded:  # asked, but the gateway has not confirmed it yet
-                self.message_user(
-                    request,
-                    f"Payment #{payment.pk}: the refund was asked; the gateway has not confirmed it yet.",
-                    messages.WARNING,
-                )
-                continue
-            refunded.append(f"#{payment.pk} ({after.refunded} of {after.amount}, {after.status.replace('_', ' ')})")
-        if refunded:
-            self.message_user(request, f"{len(refunded)} payment(s) refunded: {', '.join(refunded)}.", messages.SUCCESS)
-
-    @admin.action(description="Refund (full)", permissions=["refund"])
-    def refund_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
-        payments = self._selected(request, queryset)
-        if payments is None:
-            return
-        self._refund(request, payments, amount=lambda payment: None, reason=FULL_REFUND_REASON)
-
-    @admin.action(description="Refund part …", permissions=["refund"])
-    def refund_part(self, request: HttpRequest, queryset: QuerySet[Payment]) -> TemplateResponse | None:
-        """An intermediate page asks for each payment's amount; ``apply`` posts it back."""
-        payments = self._selected(request, queryset)
-        if payments is None:
-            return None
-        applying = "apply" in request.POST
-        form = PartialRefundForm(request.POST if applying else None, payments=payments)
-        if applying and form.is_valid():
-            self._refund(request, payments, amount=form.amount, reason=form.cleaned_data["reason"].strip())
-            return None
-        refundable = (api.SUCCEEDED, api.PARTIALLY_REFUNDED)
-        rows = [
-            {
-                "payment": payment,
-                "left": payment.amount - payment.refunded,
-                "amount": form[PartialRefundForm.amount_field(payment.pk)],
-            }
-            for payment in payments
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refund part of payments",
-            "opts": self.opts,
-            "form": form,
-            "rows": rows,
-            "not_refundable": [f"#{p.pk} ({p.get_status_display()})" for p in payments if p.status not in refundable],
-            "action": "refund_part",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, _refund_page(), context)
 
 
 # --- webhook events --------------------------------------------------------------------------------

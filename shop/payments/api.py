@@ -9,6 +9,7 @@ their gateway issued (``tok_…`` for the simulated gateway, a PaymentMethod id 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -22,6 +23,7 @@ FAILED = "failed"
 REFUNDED = "refunded"
 PARTIALLY_REFUNDED = "partially_refunded"
 STATUSES = (PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, REFUNDED, PARTIALLY_REFUNDED)
+MAX_ORDERS_PER_CALL = 200
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -41,8 +43,18 @@ class Payment:
     updated_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Refund:
+    """One refund asked of the gateway for a payment, as the ledger recorded it."""
+
+    payment_id: int
+    amount: Money
+    outcome: str  # the gateway's answer: "succeeded", "pending", "failed" …
+    created_at: datetime
+
+
 class PaymentNotFound(NotFound):
-    code = "payment_not_found"
+    resource = "payment"
     title = "No such payment"
 
 
@@ -59,7 +71,7 @@ class InvalidWebhook(ValidationFailed):
 class IdempotencyKeyReused(ValidationFailed):
     """The key already started a payment of another order or amount."""
 
-    code = "payment_idempotency_key_reused"
+    code = "idempotency_key_reused"
     status = 422
     title = "This idempotency key was used for a different payment"
 
@@ -145,12 +157,14 @@ class PaymentsAPI(Protocol):
         token: str,
         idempotency_key: str,
         return_url: str = "",
+        order_number: str = "",
     ) -> Payment:
         """Charge ``amount`` for the order with the customer's gateway ``token``. The same key
         returns the same payment (one charge, however many calls); a new key after a failure is a new
         attempt on the order's payment. A decline is not an error: the ``Payment`` is ``failed`` with
         its ``failure_code``. ``return_url`` is where the customer lands after a bank's check
-        (3-D Secure): the caller's page for the order (the shop's start page when empty). Raises
+        (3-D Secure): the caller's page for the order (the shop's start page when empty).
+        ``order_number`` is kept with the payment, so staff see which order it pays. Raises
         ``AlreadyPaid``, ``PaymentInProgress``, ``IdempotencyKeyReused``, ``InvalidPaymentToken``,
         ``GatewayUnavailable``."""
         ...
@@ -161,6 +175,17 @@ class PaymentsAPI(Protocol):
     @idempotent
     def payment_for_order(self, *, order_id: int) -> Payment | None:
         """The order's payment, if one was started."""
+        ...
+
+    @idempotent
+    def payments_for_orders(self, *, order_ids: Sequence[int]) -> list[Payment]:
+        """The payments of those orders that have one (at most ``MAX_ORDERS_PER_CALL`` ids), in a
+        fixed number of queries whatever their count."""
+        ...
+
+    @idempotent
+    def refunds_for_order(self, *, order_id: int) -> list[Refund]:
+        """Every refund asked of the gateway for the order's payment, oldest first (none: ``[]``)."""
         ...
 
     @idempotent

@@ -15,6 +15,7 @@ STATUS_CHOICES = [(status, status.replace("_", " ")) for status in api.STATUSES]
 
 class Payment(models.Model):
     order_id = models.BigIntegerField(unique=True)  # one payment per order; retries are attempts on it
+    order_number = models.CharField(max_length=20, blank=True)  # the order's, as orders gave it (for staff)
     customer_id = models.BigIntegerField(db_index=True)
     amount_amount = models.DecimalField(max_digits=12, decimal_places=2)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)

@@ -13,6 +13,7 @@ import msgspec
 
 from shop import kernel
 from shop.kernel.errors import DomainError
+from shop.kernel.problems import RESERVED_MEMBERS
 
 encoder = msgspec.json.Encoder()
 
@@ -29,7 +30,7 @@ def public_methods(protocol: type[Any]) -> dict[str, Callable[..., Any]]:
 # Memo tables rather than functools.cache, whose wrapper mypy types as taking only Hashable.
 _arguments_types: dict[tuple[type[Any], str], type[msgspec.Struct]] = {}
 _return_types: dict[tuple[type[Any], str], Any] = {}
-_error_classes: dict[type[Any], dict[str, type[DomainError]]] = {}
+_error_classes: dict[type[Any], dict[tuple[str, str], type[DomainError]]] = {}
 
 
 def arguments_type(protocol: type[Any], method: str) -> type[msgspec.Struct]:
@@ -77,12 +78,17 @@ def decode_result(protocol: type[Any], method: str, body: bytes) -> Any:
     return msgspec.json.decode(body, type=return_type(protocol, method), strict=True)
 
 
-def _errors_in(module: ModuleType) -> dict[str, type[DomainError]]:
-    return {obj.code: obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, DomainError)}
+def _errors_in(module: ModuleType) -> dict[tuple[str, str], type[DomainError]]:
+    return {
+        (obj.code, obj.resource): obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, DomainError)
+    }
 
 
-def error_classes(protocol: type[Any]) -> dict[str, type[DomainError]]:
-    """Codes a context may answer with: the kernel's generic errors, then its own api module's."""
+def error_classes(protocol: type[Any]) -> dict[tuple[str, str], type[DomainError]]:
+    """Errors a context may answer with, by ``(code, resource)``: the kernel's generic errors, then its
+    own api module's (one ``not_found`` code, told apart by the resource it names)."""
     if protocol not in _error_classes:
         classes = _errors_in(kernel.errors)
         classes.update(_errors_in(sys.modules[protocol.__module__]))
@@ -92,9 +98,10 @@ def error_classes(protocol: type[Any]) -> dict[str, type[DomainError]]:
 
 def error_from_problem(protocol: type[Any], problem: dict[str, Any]) -> DomainError:
     code = str(problem.get("code", "domain_error"))
-    cls = error_classes(protocol).get(code)
+    classes = error_classes(protocol)
+    cls = classes.get((code, str(problem.get("resource", "")))) or classes.get((code, ""))
     if cls is None:
         # An error newer than our copy of the contract: keep its code and status visible.
         cls = type("UnknownRemoteError", (DomainError,), {"code": code, "status": int(problem.get("status", 400))})
-    extra = {k: v for k, v in problem.items() if k not in {"type", "title", "status", "detail", "code"}}
+    extra = {k: v for k, v in problem.items() if k not in RESERVED_MEMBERS}
     return cls(problem.get("detail"), **extra)

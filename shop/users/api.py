@@ -42,12 +42,12 @@ class Address:
 
 
 class UserNotFound(NotFound):
-    code = "user_not_found"
+    resource = "user"
     title = "No such user"
 
 
 class AddressNotFound(NotFound):
-    code = "address_not_found"
+    resource = "address"
     title = "No such address in this customer's address book"
 
 

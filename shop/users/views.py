@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from shop.users import selectors, services
+from shop.users import api, selectors, services
 from shop.users.api import InvalidResetToken, WeakPassword
 from shop.users.models import Address, User
 from shop.users.serializers import (
@@ -170,17 +170,19 @@ class AddressDetailView(APIView):
     def _get(self, request: Request, address_id: int) -> Address:
         address = selectors.address_of(user_id=_user(request).pk, address_id=address_id)
         if address is None:
-            raise Http404
+            raise api.AddressNotFound()
         return address
 
     @extend_schema(responses={200: AddressOutput, 404: PROBLEM}, tags=["users"])
     def get(self, request: Request, address_id: int) -> Response:
+        """One of your addresses. Someone else's address id is a 404, exactly like a missing one."""
         return Response(AddressOutput(self._get(request, address_id)).data)
 
     @extend_schema(
         request=AddressInput(partial=True), responses={200: AddressOutput, 400: PROBLEM, 404: PROBLEM}, tags=["users"]
     )
     def patch(self, request: Request, address_id: int) -> Response:
+        """Change the fields you send; the others stay as they are."""
         address = self._get(request, address_id)
         data = AddressInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -188,6 +190,7 @@ class AddressDetailView(APIView):
 
     @extend_schema(responses={204: None, 404: PROBLEM}, tags=["users"])
     def delete(self, request: Request, address_id: int) -> Response:
+        """Remove the address from your book (orders keep their own copy of it)."""
         services.delete_address(address=self._get(request, address_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

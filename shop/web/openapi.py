@@ -71,3 +71,16 @@ class AutoSchema(SpectacularAutoSchema):
             if code[0] in "45" and not response.get("content"):
                 response["content"] = problem["content"]
         return dict(sorted(responses.items()))
+
+
+def lib_doc_excludes() -> list[type]:
+    """drf-spectacular's ``GET_LIB_DOC_EXCLUDES``: its own list, plus the edge's base classes. A class
+    without a docstring inherits its bases' in Python, and spectacular shows that as the description
+    of the API element: the docstring of ``StrictInputSerializer`` (a note to developers about mass
+    assignment) was the description of every request body. A base class here describes nothing in
+    the API; each serializer or view that needs a description gives its own."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    from shop.web.serializers import StrictInputSerializer
+
+    return [*get_lib_doc_excludes(), StrictInputSerializer]

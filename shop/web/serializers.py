@@ -20,8 +20,8 @@ class StrictInputSerializer(serializers.Serializer[Any]):
 
 
 class MoneyOutput(serializers.Serializer[Any]):
-    """``kernel.Money`` on the wire, for every context: the amount as a decimal string already
-    quantized to the currency's minor unit (never a float), and the ISO 4217 code."""
+    """An amount of money, in the same shape everywhere in the API: ``amount`` is a decimal string in
+    the currency's minor unit (never a float), ``currency`` its ISO 4217 code."""
 
     amount = serializers.CharField(help_text='Decimal string in the currency\'s minor unit, e.g. "12.50".')
     currency = serializers.CharField(help_text="ISO 4217 code, e.g. EUR.")

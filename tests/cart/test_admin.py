@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -83,3 +84,23 @@ def test_the_list_page_costs_the_same_for_2_or_20_customers(browser: Client, sku
     for _ in range(18):
         fill(UserFactory(), [tee])
     assert _queries(browser) == few
+
+
+def test_every_cart_page_still_works_while_users_cannot_answer(
+    browser: Client, skus: Callable[[int], list[str]], settings: Any
+) -> None:
+    from tests.contracts.kit import closed_port
+
+    (tee,) = skus(1)
+    cart = fill(UserFactory(email="ada@lovelace.example"), [tee])
+    # The users context bound to an address nobody listens on: a real ContextUnavailable, in every CI mode.
+    down = {"BACKEND": "remote", "URLS": [f"http://127.0.0.1:{closed_port()}"], "TIMEOUT": 0.5}
+    settings.SHOP_CONTEXTS = {**settings.SHOP_CONTEXTS, "users": down}
+
+    page = browser.get(ADMIN)
+    assert page.status_code == 200 and f"user #{cart.user_id} (email unavailable)" in page.content.decode()
+    found = browser.get(ADMIN, {"q": str(cart.pk)})
+    assert found.status_code == 200 and f"{ADMIN}{cart.pk}/change/" in found.content.decode()
+    assert "cannot be searched right now" in found.content.decode()
+    detail = browser.get(f"{ADMIN}{cart.pk}/change/")
+    assert detail.status_code == 200 and tee in detail.content.decode()

@@ -93,7 +93,7 @@ def test_every_response_is_the_whole_cart(skus: Skus) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"sku": "NO-SUCH-SKU", "quantity": 1}, 404, "unknown_sku"),
+        ({"sku": "NO-SUCH-SKU", "quantity": 1}, 404, "not_found"),
         ({"sku": "TEE-000", "quantity": 0}, 400, "quantity_out_of_range"),
         ({"sku": "TEE-000", "quantity": 100}, 400, "quantity_out_of_range"),
         ({"sku": "TEE-000", "quantity": -3}, 400, "quantity_out_of_range"),
@@ -125,7 +125,7 @@ def test_a_withdrawn_product_cannot_be_added(skus: Skus, login: Login) -> None:
 
 def test_a_refused_guest_add_opens_no_cart() -> None:
     response = add(APIClient(), "NO-SUCH-SKU")
-    assert_problem(response, 404, "unknown_sku")
+    assert_problem(response, 404, "not_found", resource="sku")
     assert "X-Cart-Token" not in response
     assert snapshot() == []
 
@@ -147,9 +147,9 @@ def test_line_limits_are_settings(skus: Skus, login: Login, settings: Any) -> No
 def test_changing_a_line_that_is_not_there(skus: Skus, login: Login) -> None:
     (tee,) = skus(1)
     client = login(UserFactory())
-    assert_problem(client.patch(line_url(tee), {"quantity": 2}, format="json"), 404, "cart_line_not_found")
-    assert_problem(APIClient().patch(line_url(tee), {"quantity": 2}, format="json"), 404, "cart_not_found")
-    assert_problem(APIClient().delete(CART), 404, "cart_not_found")
+    assert_problem(client.patch(line_url(tee), {"quantity": 2}, format="json"), 404, "not_found", resource="cart_line")
+    assert_problem(APIClient().patch(line_url(tee), {"quantity": 2}, format="json"), 404, "not_found", resource="cart")
+    assert_problem(APIClient().delete(CART), 404, "not_found", resource="cart")
 
 
 # --- owners are kept apart ----------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_customers_never_reach_each_others_carts(skus: Skus, login: Login) -> No
 
     assert [line["sku"] for line in alice.get(CART).json()["lines"]] == [tee]
     assert [line["sku"] for line in bob.get(CART).json()["lines"]] == [other]
-    assert_problem(bob.patch(line_url(tee), {"quantity": 1}, format="json"), 404, "cart_line_not_found")
+    assert_problem(bob.patch(line_url(tee), {"quantity": 1}, format="json"), 404, "not_found", resource="cart_line")
     bob.delete(line_url(tee))
     bob.delete(CART)
     assert [(line["sku"], line["quantity"]) for line in alice.get(CART).json()["lines"]] == [(tee, 3)]
@@ -175,9 +175,9 @@ def test_a_guessed_or_foreign_token_gets_nothing(skus: Skus, login: Login) -> No
     before = snapshot()
     for guessed in ("a" * 43, token[:-2], token + "x", "x" * 500):
         client = guest(guessed)
-        assert_problem(client.get(CART), 404, "cart_not_found")
-        assert_problem(add(client, tee), 404, "cart_not_found")
-        assert_problem(client.delete(CART), 404, "cart_not_found")
+        assert_problem(client.get(CART), 404, "not_found", resource="cart")
+        assert_problem(add(client, tee), 404, "not_found", resource="cart")
+        assert_problem(client.delete(CART), 404, "not_found", resource="cart")
     assert snapshot() == before
     # A signed-in customer sending someone's guest token still works on their own cart only.
     customer = login(UserFactory())
@@ -221,17 +221,17 @@ def test_guest_lines_survive_registration_and_login_through_merge(skus: Skus, ap
 
     customer.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert customer.get(CART).json()["lines"] == merged.json()["lines"]
-    assert_problem(guest(token).get(CART), 404, "cart_not_found")  # the token is dead
+    assert_problem(guest(token).get(CART), 404, "not_found", resource="cart")  # the token is dead
     again = APIClient()
     again.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}", HTTP_X_CART_TOKEN=token)
-    assert_problem(again.post("/api/v1/cart/merge/"), 404, "cart_not_found")
+    assert_problem(again.post("/api/v1/cart/merge/"), 404, "not_found", resource="cart")
 
 
 def test_merge_needs_a_signed_in_customer_and_a_token(skus: Skus, login: Login) -> None:
     (tee,) = skus(1)
     token = add(APIClient(), tee)["X-Cart-Token"]
     assert_problem(guest(token).post("/api/v1/cart/merge/"), 401, "not_authenticated")
-    assert_problem(login(UserFactory()).post("/api/v1/cart/merge/"), 404, "cart_not_found")
+    assert_problem(login(UserFactory()).post("/api/v1/cart/merge/"), 404, "not_found", resource="cart")
     assert guest(token).get(CART).status_code == 200  # untouched
 
 
@@ -249,7 +249,7 @@ def test_abandoned_guest_carts_expire_and_the_task_deletes_them(skus: Skus, logi
     Cart.objects.filter(token_hash=hash_token(stale)).update(updated_at=long_ago)
     Cart.objects.filter(user_id__isnull=False).update(updated_at=long_ago)  # customers' carts never expire
 
-    assert_problem(guest(stale).get(CART), 404, "cart_not_found")  # expired at once, before the task runs
+    assert_problem(guest(stale).get(CART), 404, "not_found", resource="cart")  # expired at once, before the task runs
     assert tasks.delete_expired_guest_carts.apply().get(disable_sync_subtasks=False) == 1
     assert Cart.objects.filter(user_id__isnull=True).count() == 1
     assert guest(fresh).get(CART).json()["item_count"] == 1

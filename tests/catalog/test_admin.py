@@ -4,17 +4,19 @@ is a logged movement naming the staff member; stock is never a bare field edit).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
 from shop.users.models import User
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
-from tests.helpers import outbox
+from tests.helpers import connection_of, outbox, submit_kit_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -212,12 +214,24 @@ def test_stock_is_never_a_bare_field_edit_in_the_admin(browser, variant):
     assert not StockMovement.objects.exists()
 
 
-def test_the_admin_stock_adjustment_logs_a_movement_with_the_staff_id(browser, staff_user, variant, committed):
+def test_the_admin_stock_adjustment_shows_the_change_first_then_logs_a_movement_with_the_staff_id(
+    browser, staff_user, variant, committed
+):
     assert storefront_variant("tee", "TEE-M")["available"] == 10  # cache warmed
+    url = f"{ADMIN}/stock/{variant.pk}/adjust/"
+    form = browser.get(url)
+    assert form.status_code == 200 and "Adjust stock of TEE-M" in form.content.decode()
+
+    confirmation = submit_kit_form(browser, url, form, reason="receive", on_hand_delta="5", note="PO-7")
+
+    assert confirmation.status_code == 200  # what will happen, and nothing has yet
+    page = confirmation.content.decode()
+    assert "Nothing has happened yet" in page and "On hand 10 → 15 (+5); available 10 → 15" in page
+    assert Stock.objects.get(pk=variant.pk).on_hand == 10 and not StockMovement.objects.exists()
+
     with committed():
-        response = browser.post(
-            f"{ADMIN}/stock/{variant.pk}/adjust/", {"reason": "receive", "on_hand_delta": "5", "note": "PO-7"}
-        )
+        response = submit_kit_form(browser, url, confirmation)
+
     assert response.status_code == 302
     movement = StockMovement.objects.get(variant=variant)
     assert (movement.reason, movement.on_hand_delta, movement.on_hand_after) == ("receive", 5, 15)
@@ -225,14 +239,19 @@ def test_the_admin_stock_adjustment_logs_a_movement_with_the_staff_id(browser, s
     assert storefront_variant("tee", "TEE-M")["available"] == 15
     history = browser.get(f"{ADMIN}/stock/{variant.pk}/history/").content.decode()
     assert "on hand now 15" in history
+    again = submit_kit_form(browser, url, confirmation)  # the same confirmation twice: shown again, not done
+    assert again.status_code == 200 and "On hand 15 → 20" in again.content.decode()
+    assert StockMovement.objects.filter(variant=variant).count() == 1
 
 
 def test_the_admin_stock_adjustment_refuses_going_below_reserved(browser):
     held = VariantFactory(sku="HELD-1", stock=10, reserved=8)
-    response = browser.post(f"{ADMIN}/stock/{held.pk}/adjust/", {"reason": "adjust", "set_on_hand": "3", "note": "x"})
+    url = f"{ADMIN}/stock/{held.pk}/adjust/"
+    form = browser.get(url)
+    response = submit_kit_form(browser, url, form, reason="adjust", set_on_hand="3", note="x")
     assert response.status_code == 200
-    assert "below the reserved" in response.content.decode()
-    response = browser.post(f"{ADMIN}/stock/{held.pk}/adjust/", {"reason": "adjust", "note": "neither"})
+    assert "below the 8 reserved" in response.content.decode() and 'id="kit-submit"' not in response.content.decode()
+    response = submit_kit_form(browser, url, form, reason="adjust", note="neither")
     assert response.status_code == 200 and "exactly one" in response.content.decode()
     assert Stock.objects.get(pk=held.pk).on_hand == 10
     assert not StockMovement.objects.exists()
@@ -276,3 +295,49 @@ def test_categories_are_saved_through_the_services_and_never_move_below_themselv
     assert root.parent_id is None and root.path == f"/{root.pk}/"
     listing = browser.get(f"{ADMIN}/category/").content.decode()
     assert listing.index("Clothes") < listing.index("— Shirts")
+
+
+def test_the_product_list_shows_price_and_stock_at_a_cost_that_does_not_grow_with_rows(browser):
+    tee = VariantFactory(sku="TEE-S", price_amount=Decimal("9.50"), stock=4, reserved=1, product__name="Tee")
+    VariantFactory(sku="TEE-L", price_amount=Decimal("12.00"), stock=6, product=tee.product)
+    VariantFactory(sku="TEE-XL", price_amount=Decimal("99.00"), stock=50, product=tee.product, is_active=False)
+    VariantFactory(sku="MUG-1", price_amount=Decimal("7.00"), stock=0, product__name="Mug")
+
+    def row(page: str, name: str) -> str:
+        return page.split(f">{name}</a>", 1)[1].split("</tr>", 1)[0]
+
+    page = browser.get(f"{ADMIN}/product/").content.decode()
+    tee_row, mug_row = row(page, "Tee"), row(page, "Mug")
+    assert "9.50 to 12.00 EUR" in tee_row and '<td class="field-available">9</td>' in tee_row  # the active ones
+    assert "7.00 EUR" in mug_row and '<td class="field-available">0</td>' in mug_row
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection_of("catalog")) as captured:
+            assert browser.get(f"{ADMIN}/product/").status_code == 200
+        return len(captured.captured_queries)
+
+    few = queries()
+    for i in range(18):
+        VariantFactory(sku=f"MORE-{i}", stock=i)
+    assert Product.objects.count() == 20
+    assert queries() == few
+
+
+def test_the_variants_table_fits_the_product_page(browser, variant):
+    """One row per variant, narrow inputs, stock as one column (the page overflowed with twelve)."""
+    page = browser.get(f"{ADMIN}/product/{variant.product_id}/change/").content.decode()
+    table = page.split('id="variants-group"', 1)[1].split("</table>", 1)[0]
+    headings = re.findall(r'<th class="column-([a-z_]+)', table)
+    assert headings == [
+        "sku",
+        "name",
+        "attributes",
+        "price_amount",
+        "compare_at_amount",
+        "currency",
+        "is_active",
+        "position",
+        "stock_figures",
+    ]
+    assert "width: 7em" in table and "width: 9em" in table
+    assert "10 available" in table and f"{ADMIN}/stock/{variant.pk}/adjust/" in table

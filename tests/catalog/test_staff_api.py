@@ -369,5 +369,7 @@ def test_a_stock_adjustment_needs_exactly_one_kind_of_change(variant, staff):
     for reason in ("import", "reserve", "commit"):  # the ledger's other reasons are not the caller's to claim
         body = {"on_hand_delta": 1, "reason": reason}
         assert_problem(staff.post(url, body, format="json"), 400, "validation_error")
-    assert_problem(staff.post(f"{STAFF}/stock/NOPE/adjust/", {"on_hand_delta": 1}, format="json"), 404, "unknown_sku")
+    assert_problem(
+        staff.post(f"{STAFF}/stock/NOPE/adjust/", {"on_hand_delta": 1}, format="json"), 404, "not_found", resource="sku"
+    )
     assert Stock.objects.get(pk=variant.pk).on_hand == 10

@@ -207,7 +207,7 @@ def test_inactive_products_are_invisible_in_list_and_detail(api_client: APIClien
     assert names(api_client.get(LIST)) == ["Visible Hat"]
     assert names(api_client.get(LIST, {"q": "hat"})) == ["Visible Hat"]
     assert api_client.get(detail_url("visible-hat")).status_code == 200
-    assert_problem(api_client.get(detail_url("retired-hat")), 404, "not_found")
+    assert_problem(api_client.get(detail_url("retired-hat")), 404, "not_found", resource="product")
     assert_problem(api_client.get(detail_url("no-such-hat")), 404, "not_found")
 
 

@@ -6,6 +6,7 @@ Run with ``make e2e`` (``SHOP_E2E=1``). Everything asynchronous is polled agains
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import threading
@@ -160,15 +161,26 @@ class Staff:
         )
         assert r.status_code == 302 and r.headers["location"] == "/admin/", r.text
 
-    def action(self, action: str, order_id: int, **fields: str) -> httpx.Response:
+    def action(self, action: str, order_id: int) -> httpx.Response:
+        """Choose ``action`` for one order on the orders list: the admin kit answers with its form or
+        its confirmation page, and nothing has happened yet."""
         data = {
             "csrfmiddlewaretoken": self.http.cookies.get("csrftoken") or "",
             "action": action,
             "_selected_action": str(order_id),
             "index": "0",
             "select_across": "0",
-            **fields,
         }
+        return self.http.post("/admin/orders/order/", data=data)
+
+    def submit(self, page: httpx.Response, **values: str) -> httpx.Response:
+        """Submit the kit's form on ``page`` as a browser does: its hidden fields, with ``values`` typed in."""
+        assert page.status_code == 200 and 'id="kit-form"' in page.text, page.text
+        form = page.text.split('id="kit-form"', 1)[1].split("</form>", 1)[0]
+        data: dict[str, list[str]] = {}
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+            data.setdefault(name, []).append(html.unescape(value))
+        data.update({name: [value] for name, value in values.items()})
         return self.http.post("/admin/orders/order/", data=data)
 
     def followed(self, response: httpx.Response) -> str:
@@ -180,13 +192,12 @@ class Staff:
     def fulfil(self, order_id: int, carrier: str, tracking: str) -> str:
         form = self.action("mark_fulfilled", order_id)
         assert form.status_code == 200 and f'name="tracking_{order_id}"' in form.text, form.text
-        done = self.action(
-            "mark_fulfilled", order_id, apply="Mark fulfilled", carrier=carrier, **{f"tracking_{order_id}": tracking}
-        )
-        return self.followed(done)
+        return self.followed(self.submit(form, carrier=carrier, **{f"tracking_{order_id}": tracking}))
 
     def refund_full(self, order_id: int) -> str:
-        return self.followed(self.action("refund_full", order_id))
+        confirmation = self.action("refund_full", order_id)
+        assert "Nothing has happened yet" in confirmation.text, confirmation.text
+        return self.followed(self.submit(confirmation))
 
 
 # --- the journey ---------------------------------------------------------------------------------------

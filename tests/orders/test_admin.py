@@ -21,12 +21,14 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Stock
+from shop.kernel import Money
 from shop.orders.models import Order
 from shop.orders.services import lifecycle
-from shop.payments.models import Payment
+from shop.payments.models import Payment, Transaction
 from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.factories import UserFactory
+from tests.helpers import submit_kit_form
 from tests.orders.conftest import fill_cart, place
 
 pytestmark = pytest.mark.django_db
@@ -155,16 +157,16 @@ def test_mark_fulfilled_asks_for_tracking_numbers_then_moves_paid_orders(
     form = act(browser, "mark_fulfilled", [order])
     assert form.status_code == 200
     page = form.content.decode()
-    assert order.number in page and "ada@lovelace.example" in page and 'name="apply"' in page
+    assert order.number in page and "ada@lovelace.example" in page and f'name="tracking_{order.pk}"' in page
     order.refresh_from_db()
     assert order.status == "paid"  # the form alone changes nothing
 
-    missing = act(browser, "mark_fulfilled", [order], apply="1", carrier="DHL")
+    missing = submit_kit_form(browser, ADMIN, form, carrier="DHL")
     assert missing.status_code == 200 and "This field is required" in missing.content.decode()
     order.refresh_from_db()
     assert order.status == "paid"
 
-    done = act(browser, "mark_fulfilled", [order], apply="1", carrier=" DHL ", **{f"tracking_{order.pk}": "JD0001"})
+    done = submit_kit_form(browser, ADMIN, form, carrier=" DHL ", **{f"tracking_{order.pk}": "JD0001"})
     assert done.status_code == 302
     order.refresh_from_db()
     assert (order.status, order.carrier, order.tracking_number) == ("fulfilled", "DHL", "JD0001")
@@ -181,8 +183,9 @@ def test_mark_fulfilled_leaves_an_unpaid_order_with_a_warning_and_goes_on(
     unpaid, paid = order_for([sku]), order_for([sku])
     lifecycle.mark_paid(order_id=paid.pk)
 
-    tracking = {f"tracking_{unpaid.pk}": "T-1", f"tracking_{paid.pk}": "T-2"}
-    response = act(browser, "mark_fulfilled", [unpaid, paid], apply="1", carrier="UPS", **tracking)
+    form = act(browser, "mark_fulfilled", [unpaid, paid])
+    assert f'name="tracking_{unpaid.pk}"' not in form.content.decode()  # nothing to ship: no tracking asked
+    response = submit_kit_form(browser, ADMIN, form, carrier="UPS", **{f"tracking_{paid.pk}": "T-2"})
 
     assert response.status_code == 302
     unpaid.refresh_from_db()
@@ -205,7 +208,17 @@ def test_cancel_cancels_a_pending_order_releasing_its_stock_but_not_a_paid_one(
     lifecycle.mark_paid(order_id=paid.pk)
     assert reserved(pending_sku) == 2
 
-    response = act(browser, "cancel_unpaid", [pending, paid])
+    confirmation = act(browser, "cancel_unpaid", [pending, paid])
+
+    assert confirmation.status_code == 200  # the first POST shows what will happen and changes nothing
+    page = confirmation.content.decode()
+    assert "Nothing has happened yet" in page
+    assert f"back to stock: 2 x {pending_sku}" in page and "Back to stock in all: 2 unit(s)." in page
+    assert paid.number in page and "only an order awaiting payment is cancelled here" in page
+    pending.refresh_from_db()
+    assert pending.status == "pending_payment" and reserved(pending_sku) == 2
+
+    response = submit_kit_form(browser, ADMIN, confirmation)
 
     assert response.status_code == 302
     pending.refresh_from_db()
@@ -247,6 +260,8 @@ def test_staff_who_may_only_view_orders_cannot_move_them(stocked: Stocked, order
     client.force_login(viewer)
 
     assert client.get(ADMIN).status_code == 200
+    page = client.get(f"{ADMIN}{order.pk}/change/")
+    assert page.status_code == 200 and 'id="kit-buttons"' not in page.content.decode()  # no buttons to press
     act(client, "cancel_unpaid", [order])
 
     order.refresh_from_db()
@@ -273,6 +288,30 @@ def test_the_list_and_the_search_still_work_while_users_cannot_answer(
     assert browser.get(f"{ADMIN}{order.pk}/change/").status_code == 200
 
 
+def test_the_confirmation_says_so_and_changes_nothing_while_payments_cannot_answer(
+    browser: Client, stocked: Stocked, order_for: Callable[..., Order], settings: Any
+) -> None:
+    from tests.contracts.kit import closed_port
+
+    (sku,) = stocked(1)
+    order = order_for([sku])
+    lifecycle.mark_paid(order_id=order.pk)
+    down = {"BACKEND": "remote", "URLS": [f"http://127.0.0.1:{closed_port()}"], "TIMEOUT": 0.5}
+    settings.SHOP_CONTEXTS = {**settings.SHOP_CONTEXTS, "payments": down}
+
+    response = act(browser, "refund_full", [order])
+
+    assert response.status_code == 302
+    assert any(
+        level == levels.WARNING and "payments cannot answer right now" in text and "nothing was changed" in text
+        for level, text in notes(response)
+    )
+    detail = browser.get(f"{ADMIN}{order.pk}/change/")
+    assert detail.status_code == 200 and "Payments cannot answer right now" in detail.content.decode()
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+
 # --- refunds: through payments, the order follows when payments announces the refund ---------------
 # These rely on events (PaymentRefunded is relayed to orders on commit), so they run in real transactions.
 refunds = pytest.mark.django_db(transaction=True)
@@ -287,8 +326,8 @@ def paid_order(order_for: Callable[..., Order], settings: Any) -> Iterator[Calla
     settings.SHOP_GATEWAY_BACKOFF_S = 0.001  # retries stay bounded and fast
     calls.reset_breakers()
 
-    def make(sku: str, token: str = "tok_success") -> Order:
-        order = order_for([sku])
+    def make(sku: str, token: str = "tok_success", email: str | None = None) -> Order:
+        order = order_for([sku], email=email)
         client = APIClient()
         client.force_authenticate(User.objects.get(pk=order.customer_id))
         response = client.post(
@@ -306,19 +345,37 @@ def payment_of(order: Order) -> Payment:
     return Payment.objects.get(order_id=order.pk)
 
 
+def refunds_of(order: Order) -> int:
+    return Transaction.objects.filter(payment__order_id=order.pk, kind="refund").count()
+
+
 def statuses(order: Order) -> list[str]:
     return list(order.history.order_by("at", "id").values_list("to_status", flat=True))
 
 
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), "EUR")
+
+
 @refunds
-def test_refund_full_refunds_the_payment_and_the_order_follows(
+def test_refund_full_shows_what_will_happen_first_then_refunds_once(
     browser: Client, staff: User, stocked: Stocked, paid_order: Callable[..., Order]
 ) -> None:
     (sku,) = stocked(1)
     order = paid_order(sku)
     assert order.status == "paid"
 
-    response = act(browser, "refund_full", [order])
+    confirmation = act(browser, "refund_full", [order])
+
+    assert confirmation.status_code == 200
+    page = confirmation.content.decode()
+    assert "Nothing has happened yet" in page and order.number in page
+    assert f"Refund {order.total} of the {order.total} paid (all that is left)" in page
+    assert f"Refunded in all: {order.total}." in page and 'id="kit-submit"' in page
+    order.refresh_from_db()
+    assert (order.status, payment_of(order).status, refunds_of(order)) == ("paid", "succeeded", 0)
+
+    response = submit_kit_form(browser, ADMIN, confirmation)
 
     assert response.status_code == 302
     order.refresh_from_db()
@@ -327,12 +384,38 @@ def test_refund_full_refunds_the_payment_and_the_order_follows(
     assert statuses(order) == ["pending_payment", "paid", "refunded"]
     assert any(level == levels.SUCCESS and order.number in text for level, text in notes(response))
 
-    again = act(browser, "refund_full", [order])  # refunded already: a warning, not a crash
-    assert any(level == levels.WARNING and order.number in text for level, text in notes(again))
+    # The same confirmation sent again (a double click, the back button): nothing more moves.
+    again = submit_kit_form(browser, ADMIN, confirmation)
+    assert again.status_code == 200
+    assert "Something changed since the confirmation was shown" in again.content.decode()
+    assert "it is refunded already" in again.content.decode() and 'id="kit-submit"' not in again.content.decode()
+    assert refunds_of(order) == 1
 
 
 @refunds
-def test_refund_part_asks_for_an_amount_and_the_order_stays_paid_with_a_note(
+def test_a_confirmation_that_went_stale_shows_the_new_plan_instead_of_acting(
+    browser: Client, stocked: Stocked, paid_order: Callable[..., Order]
+) -> None:
+    (sku,) = stocked(1)
+    order = paid_order(sku)
+    confirmation = act(browser, "refund_full", [order])
+    # Meanwhile someone else refunds part of it: the confirmation no longer says what would happen.
+    lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"), amount=eur("1.00"), note="dent")
+
+    stale = submit_kit_form(browser, ADMIN, confirmation)
+
+    assert stale.status_code == 200
+    left = order.total - eur("1.00")
+    page = stale.content.decode()
+    assert "Something changed" in page and f"Refund {left} of the {order.total}" in page
+    assert refunds_of(order) == 1 and payment_of(order).refunded_amount == Decimal("1.00")
+    submit_kit_form(browser, ADMIN, stale)
+    order.refresh_from_db()
+    assert (order.status, payment_of(order).refunded_amount) == ("refunded", order.total_amount)
+
+
+@refunds
+def test_refund_part_asks_for_an_amount_shows_it_then_refunds_and_the_order_stays_paid(
     browser: Client, stocked: Stocked, paid_order: Callable[..., Order]
 ) -> None:
     (sku,) = stocked(1)
@@ -340,17 +423,21 @@ def test_refund_part_asks_for_an_amount_and_the_order_stays_paid_with_a_note(
 
     form = act(browser, "refund_part", [order])
     assert form.status_code == 200
-    page = form.content.decode()
-    assert order.number in page and f'name="amount_{order.pk}"' in page and 'name="apply"' in page
-    assert payment_of(order).status == "succeeded"  # the form alone changes nothing
-
-    missing = act(browser, "refund_part", [order], apply="1", note="scratched box")
+    assert f'name="amount_{order.pk}"' in form.content.decode()
+    missing = submit_kit_form(browser, ADMIN, form, note="scratched box")
     assert missing.status_code == 200 and "This field is required" in missing.content.decode()
-    more = act(browser, "refund_part", [order], apply="1", note="x", **{f"amount_{order.pk}": "10000.00"})
-    assert more.status_code == 200  # more than the order's total: the form says so
-    assert payment_of(order).status == "succeeded"
+    more = submit_kit_form(browser, ADMIN, form, note="x", **{f"amount_{order.pk}": "10000.00"})
+    assert more.status_code == 200 and "Nothing has happened yet" not in more.content.decode()  # the form says no
 
-    done = act(browser, "refund_part", [order], apply="1", note="scratched box", **{f"amount_{order.pk}": "3.50"})
+    review = submit_kit_form(browser, ADMIN, form, note="scratched box", **{f"amount_{order.pk}": "3.50"})
+
+    assert review.status_code == 200
+    page = review.content.decode()
+    assert "Nothing has happened yet" in page
+    assert f"Refund 3.50 EUR of the {order.total} paid; {order.total - eur('3.50')} stays paid" in page
+    assert payment_of(order).status == "succeeded" and refunds_of(order) == 0  # shown, not done
+
+    done = submit_kit_form(browser, ADMIN, review)
 
     assert done.status_code == 302
     order.refresh_from_db()
@@ -363,13 +450,22 @@ def test_refund_part_asks_for_an_amount_and_the_order_stays_paid_with_a_note(
 
 
 @refunds
-def test_cancel_paid_cancels_then_refunds_the_order(
+def test_cancel_paid_shows_the_refund_first_then_cancels_and_refunds(
     browser: Client, staff: User, stocked: Stocked, paid_order: Callable[..., Order]
 ) -> None:
     (sku,) = stocked(1)
     order = paid_order(sku)
 
-    response = act(browser, "cancel_paid", [order])
+    confirmation = act(browser, "cancel_paid", [order])
+
+    assert confirmation.status_code == 200
+    page = confirmation.content.decode()
+    assert f"Cancelled now; refund {order.total} of the {order.total} paid (all that is left)" in page
+    assert "Its stock stays sold" in page
+    order.refresh_from_db()
+    assert (order.status, refunds_of(order)) == ("paid", 0)
+
+    response = submit_kit_form(browser, ADMIN, confirmation)
 
     assert response.status_code == 302
     order.refresh_from_db()
@@ -381,21 +477,24 @@ def test_cancel_paid_cancels_then_refunds_the_order(
 
 
 @refunds
-def test_refunds_of_an_unpaid_order_are_warnings_and_change_nothing(
+def test_refunds_of_an_unpaid_order_say_why_not_and_change_nothing(
     browser: Client, stocked: Stocked, order_for: Callable[..., Order]
 ) -> None:
     (sku,) = stocked(1)
     order = order_for([sku])
 
-    for action, data in (
-        ("refund_full", {}),
-        ("refund_part", {"apply": "1", "note": "x", f"amount_{order.pk}": "1.00"}),
-        ("cancel_paid", {}),
-    ):
-        response = act(browser, action, [order], **data)
-        assert response.status_code == 302, action
-        assert any(level == levels.WARNING and order.number in text for level, text in notes(response)), action
-        assert not any(level == levels.SUCCESS for level, _ in notes(response)), action
+    for action in ("refund_full", "cancel_paid", "refund_part"):
+        page = act(browser, action, [order])
+        if action == "refund_part":
+            assert "it is pending payment: nothing was paid" in page.content.decode()
+            page = submit_kit_form(browser, ADMIN, page, note="x", **{f"amount_{order.pk}": "1.00"})
+        assert page.status_code == 200, action
+        assert "Left as it is" in page.content.decode() and 'id="kit-submit"' not in page.content.decode(), action
+        # Even a hand-made submission of that page moves nothing: each order is refused, with a warning.
+        forced = submit_kit_form(browser, ADMIN, page)
+        assert forced.status_code == 302, action
+        assert any(level == levels.WARNING and order.number in text for level, text in notes(forced)), action
+        assert not any(level == levels.SUCCESS for level, _ in notes(forced)), action
         order.refresh_from_db()
         assert (order.status, statuses(order)) == ("pending_payment", ["pending_payment"]), action
     assert not Payment.objects.filter(order_id=order.pk).exists()
@@ -412,12 +511,14 @@ def test_cancel_paid_refuses_a_shipped_order_and_a_failed_refund_is_reported_as_
     shipped_sku, sku = stocked(2)
     shipped, order = paid_order(shipped_sku), paid_order(sku)
     lifecycle.fulfil(order_id=shipped.pk, carrier="DHL", tracking_number="JD1", actor=lifecycle.Actor(kind="staff"))
+    confirmation = act(browser, "cancel_paid", [shipped, order])
+    assert "only a paid order that has not shipped is cancelled here" in confirmation.content.decode()
 
     def down(self: SimulatedGateway, **kwargs: Any) -> Any:
         raise TransientGatewayError("connection reset")
 
     monkeypatch.setattr(SimulatedGateway, "refund", down)
-    response = act(browser, "cancel_paid", [shipped, order])
+    response = submit_kit_form(browser, ADMIN, confirmation)
 
     assert response.status_code == 302
     shipped.refresh_from_db()
@@ -430,6 +531,52 @@ def test_cancel_paid_refuses_a_shipped_order_and_a_failed_refund_is_reported_as_
     assert not any(level == levels.SUCCESS for level, _ in messages)
 
     monkeypatch.undo()  # the gateway answers again: the cancelled order is refunded the usual way
-    act(browser, "refund_full", [order])
+    submit_kit_form(browser, ADMIN, act(browser, "refund_full", [order]))
     order.refresh_from_db()
     assert (order.status, payment_of(order).status) == ("refunded", "refunded")
+
+
+def _buttons(page: str) -> list[str]:
+    if 'id="kit-buttons"' not in page:
+        return []
+    form = page.split('id="kit-buttons"', 1)[1].split("</form>", 1)[0]
+    return re.findall(r'name="action" value="([a-z_]+)"', form)
+
+
+@refunds
+def test_the_order_page_shows_its_payment_refunds_emails_and_the_actions_it_allows(
+    browser: Client, stocked: Stocked, paid_order: Callable[..., Order]
+) -> None:
+    (sku, other_sku) = stocked(2)
+    order = paid_order(sku, email="ada@lovelace.example")
+    other = paid_order(other_sku)
+    lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"), amount=eur("2.00"), note="dent")
+    url = f"{ADMIN}{order.pk}/change/"
+
+    page = browser.get(url).content.decode()
+
+    payment = payment_of(order)
+    panel = page.split('id="order-payment"', 1)[1]
+    assert "partially refunded" in panel and str(order.total) in panel and "2.00 EUR" in panel
+    assert str(order.total - eur("2.00")) in panel  # what is left
+    refunds_table = page.split('id="order-refunds"', 1)[1].split("</table>", 1)[0]
+    assert "2.00 EUR" in refunds_table and "succeeded" in refunds_table
+    assert f"/admin/payments/payment/{payment.pk}/change/" in page
+    assert sorted(_buttons(page)) == ["cancel_paid", "mark_fulfilled", "refund_full", "refund_part"]
+
+    emails_url = f"/admin/notifications/notification/?order={order.pk}"
+    assert emails_url in page
+    emails = browser.get(emails_url).content.decode()
+    assert f"Your order {order.number}" in emails and f"Payment received for order {order.number}" in emails
+    assert other.number not in emails
+
+    # A button asks first, like the list's actions, and comes back to the order.
+    confirmation = browser.post(ADMIN, {"action": "refund_full", "_selected_action": [order.pk], "_kit_next": url})
+    assert confirmation.status_code == 200
+    left = order.total - eur("2.00")
+    assert f"Refund {left} of the {order.total} paid (all that is left)" in confirmation.content.decode()
+    done = submit_kit_form(browser, ADMIN, confirmation)
+    assert (done.status_code, done["Location"]) == (302, url)
+    order.refresh_from_db()
+    assert order.status == "refunded"
+    assert _buttons(browser.get(url).content.decode()) == []  # refunded: nothing left to do

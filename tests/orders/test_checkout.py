@@ -105,7 +105,7 @@ def test_the_same_key_with_another_body_is_refused(stocked: Stocked, shopper: Sh
         ({"HTTP_IDEMPOTENCY_KEY": "k1"}, {"shipping_address": ADDRESS, "total": "0.01"}, 400, "validation_error"),
         ({"HTTP_IDEMPOTENCY_KEY": "k1"}, {"shipping_address": ADDRESS, "status": "paid"}, 400, "validation_error"),
         ({"HTTP_IDEMPOTENCY_KEY": "k1"}, {"shipping_address": ADDRESS, "customer_id": 1}, 400, "validation_error"),
-        ({"HTTP_IDEMPOTENCY_KEY": "k1"}, {"address_id": 999999}, 404, "address_not_found"),
+        ({"HTTP_IDEMPOTENCY_KEY": "k1"}, {"address_id": 999999}, 404, "not_found"),
     ],
 )
 def test_bad_checkouts_are_problems_and_change_nothing(

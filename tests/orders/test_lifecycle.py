@@ -169,8 +169,8 @@ def test_customers_see_only_their_own_orders(stocked: Stocked, shopper: Shopper)
 
     assert [o["number"] for o in alice.get(ORDERS).json()["results"]] == [mine["number"]]
     for url in (order_url(mine["id"]), order_url(999999)):
-        assert_problem(bob.get(url), 404, "order_not_found")
-    assert_problem(bob.post(order_url(mine["id"], "cancel")), 404, "order_not_found")
+        assert_problem(bob.get(url), 404, "not_found", resource="order")
+    assert_problem(bob.post(order_url(mine["id"], "cancel")), 404, "not_found", resource="order")
     assert Order.objects.get(pk=mine["id"]).status == "pending_payment"
     assert_problem(APIClient().get(ORDERS), 401, "not_authenticated")
 

@@ -6,7 +6,9 @@ read-only with their raw body."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +16,19 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import constants as levels
 from django.contrib.messages import get_messages
+from django.db import connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.orders.models import Order
 from shop.payments.models import Payment, PaymentKey, Transaction, WebhookEvent
 from shop.payments.services.gateways.base import TransientGatewayError
 from shop.payments.services.gateways.simulated import SimulatedGateway
+from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.factories import UserFactory
+from tests.helpers import submit_kit_form
 from tests.payments.conftest import pay
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the order follows a refund on commit, as in production
@@ -45,8 +51,8 @@ def browser(staff: User) -> Client:
     return client
 
 
-def paid(order_for: OrderFor, token: str = "tok_success") -> tuple[Order, Payment]:
-    order, client = order_for()
+def paid(order_for: OrderFor, token: str = "tok_success", user: User | None = None) -> tuple[Order, Payment]:
+    order, client = order_for(user)
     pay(client, order, token)
     return order, Payment.objects.get(order_id=order.pk)
 
@@ -63,17 +69,29 @@ def warned(response: Any, text: str) -> bool:
     return any(level == levels.WARNING and text in message for level, message in notes(response))
 
 
-def test_the_list_shows_payments_and_search_finds_them_by_payment_order_or_reference(
+def test_the_list_shows_order_customer_and_amount_and_search_finds_them_by_every_one(
     browser: Client, order_for: OrderFor
 ) -> None:
-    order, payment = paid(order_for)
-    _, other = paid(order_for, "tok_decline")
+    order, payment = paid(order_for, user=UserFactory.create(email="ada@lovelace.example"))
+    other_order, other = paid(order_for, "tok_decline")
 
     page = browser.get(PAYMENTS).content.decode()
     assert f"{PAYMENTS}{payment.pk}/change/" in page and f"{PAYMENTS}{other.pk}/change/" in page
+    assert payment.order_number == order.number and order.number in page and other_order.number in page
+    assert f"ada@lovelace.example (#{order.customer_id})" in page
     assert str(payment.amount) in page and "succeeded" in page and "failed" in page and "simulated" in page
+    results = page.split('id="result_list"', 1)[1].split("</thead>", 1)[0]
+    # Few, narrow columns (nine were cut off beside the filters): no bare ids, the order and the customer.
+    assert re.findall(r'class="[^"]*column-([a-z_]+)', results) == ["order", "customer", "amounts", "status", "updated"]
 
-    for term in (str(payment.pk), f"#{payment.pk}", str(order.pk), payment.gateway_reference):
+    for term in (
+        str(payment.pk),
+        f"#{payment.pk}",
+        str(order.pk),
+        payment.gateway_reference,
+        order.number.lower(),
+        "LOVELACE",
+    ):
         found = browser.get(PAYMENTS, {"q": term}).content.decode()
         assert f"{PAYMENTS}{payment.pk}/change/" in found, term
         assert f"{PAYMENTS}{other.pk}/change/" not in found, term
@@ -109,7 +127,16 @@ def test_a_full_refund_refunds_the_payment_and_the_order_follows(
 ) -> None:
     order, payment = paid(order_for)
 
-    response = act(browser, "refund_full", [payment])
+    confirmation = act(browser, "refund_full", [payment])
+
+    assert confirmation.status_code == 200  # what will happen, and nothing has yet
+    page = confirmation.content.decode()
+    assert "Nothing has happened yet" in page and order.number in page
+    assert f"Refund {payment.amount} to the customer; nothing left of the payment." in page
+    payment.refresh_from_db()
+    assert payment.status == "succeeded" and not Transaction.objects.filter(payment=payment, kind="refund").exists()
+
+    response = submit_kit_form(browser, PAYMENTS, confirmation)
 
     assert response.status_code == 302
     payment.refresh_from_db()
@@ -120,8 +147,10 @@ def test_a_full_refund_refunds_the_payment_and_the_order_follows(
     assert refund.outcome == "succeeded" and refund.idempotency_key.startswith(f"admin-{payment.pk}-")
     assert any(level == levels.SUCCESS and f"#{payment.pk}" in text for level, text in notes(response))
 
-    again = act(browser, "refund_full", [payment])  # nothing left: a warning, not a crash
-    assert again.status_code == 302 and warned(again, f"Payment #{payment.pk} was not refunded")
+    again = submit_kit_form(browser, PAYMENTS, confirmation)  # the same confirmation twice: shown, not done
+    assert again.status_code == 200 and "it is refunded: only a succeeded payment is refunded" in again.content.decode()
+    forced = submit_kit_form(browser, PAYMENTS, again)  # nothing left: a warning, not a crash
+    assert forced.status_code == 302 and warned(forced, f"Payment #{payment.pk} was not refunded")
     assert Transaction.objects.filter(payment=payment, kind="refund").count() == 1
 
 
@@ -133,20 +162,25 @@ def test_a_partial_refund_asks_for_the_amount_and_the_order_stays_paid_with_a_no
     form = act(browser, "refund_part", [payment])
     assert form.status_code == 200
     page = form.content.decode()
-    assert f'name="amount_{payment.pk}"' in page and 'name="apply"' in page and str(payment.amount) in page
+    assert f'name="amount_{payment.pk}"' in page and str(payment.amount) in page
     payment.refresh_from_db()
     assert payment.status == "succeeded"  # the form alone changes nothing
 
-    missing = act(browser, "refund_part", [payment], apply="1", reason="scratched")
+    missing = submit_kit_form(browser, PAYMENTS, form, reason="scratched")
     assert missing.status_code == 200 and "This field is required" in missing.content.decode()
-    too_precise = act(browser, "refund_part", [payment], apply="1", reason="x", **{f"amount_{payment.pk}": "1.005"})
-    assert too_precise.status_code == 200
-    too_large = act(browser, "refund_part", [payment], apply="1", reason="x", **{f"amount_{payment.pk}": "999.00"})
-    assert too_large.status_code == 302 and warned(too_large, "left")
+    too_precise = submit_kit_form(browser, PAYMENTS, form, reason="x", **{f"amount_{payment.pk}": "1.005"})
+    assert too_precise.status_code == 200 and "Nothing has happened yet" not in too_precise.content.decode()
+    too_large = submit_kit_form(browser, PAYMENTS, form, reason="x", **{f"amount_{payment.pk}": "999.00"})
+    assert too_large.status_code == 200 and "999.00 EUR is more than the" in too_large.content.decode()
+    assert 'id="kit-submit"' not in too_large.content.decode()
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("succeeded", Decimal("0.00"))
 
-    done = act(browser, "refund_part", [payment], apply="1", reason="scratched", **{f"amount_{payment.pk}": "5.00"})
+    review = submit_kit_form(browser, PAYMENTS, form, reason="scratched", **{f"amount_{payment.pk}": "5.00"})
+    assert f"Refund 5.00 EUR to the customer; {payment.amount - payment.money('5.00')} left" in review.content.decode()
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("0.00")
+    done = submit_kit_form(browser, PAYMENTS, review)
 
     assert done.status_code == 302
     payment.refresh_from_db()
@@ -165,7 +199,9 @@ def test_refusing_to_refund_a_failed_or_unfinished_payment_is_a_warning_and_the_
     pending_order, pending = paid(order_for, "tok_delayed_success")
     good_order, good = paid(order_for)
 
-    response = act(browser, "refund_full", [failed, pending, good])
+    confirmation = act(browser, "refund_full", [failed, pending, good])
+    assert confirmation.content.decode().count("Left as it is") == 2
+    response = submit_kit_form(browser, PAYMENTS, confirmation)
 
     assert response.status_code == 302
     assert warned(response, f"Payment #{failed.pk} was not refunded") and warned(response, "succeeded payment")
@@ -190,7 +226,7 @@ def test_a_gateway_that_does_not_answer_is_a_warning_and_nothing_is_refunded(
         raise TransientGatewayError("connection reset")
 
     monkeypatch.setattr(SimulatedGateway, "refund", down)
-    response = act(browser, "refund_full", [payment])
+    response = submit_kit_form(browser, PAYMENTS, act(browser, "refund_full", [payment]))
 
     assert response.status_code == 302 and warned(response, f"Payment #{payment.pk} was not refunded")
     payment.refresh_from_db()
@@ -238,3 +274,42 @@ def test_webhook_events_are_listed_read_only_with_their_raw_body(browser: Client
     assert browser.post(f"{EVENTS}{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert browser.get(f"{EVENTS}add/").status_code == 403
     assert WebhookEvent.objects.get().raw_body == event.raw_body
+
+
+def _list_queries(browser: Client) -> int:
+    """Queries of one list page on the payments' and the users' databases (one alias, or two)."""
+    aliases = {alias_for_context("payments"), alias_for_context("users")}
+    with ExitStack() as stack:
+        captured = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in aliases]
+        assert browser.get(PAYMENTS).status_code == 200
+    return sum(len(c.captured_queries) for c in captured)
+
+
+def test_the_list_page_costs_the_same_for_2_or_12_payments(browser: Client, order_for: OrderFor) -> None:
+    for _ in range(2):
+        paid(order_for)
+    few = _list_queries(browser)
+    for _ in range(10):
+        paid(order_for)
+    assert Payment.objects.values("customer_id").distinct().count() == 12
+    assert _list_queries(browser) == few
+
+
+def test_the_pages_still_work_while_users_cannot_answer(browser: Client, order_for: OrderFor, settings: Any) -> None:
+    from tests.contracts.kit import closed_port
+
+    order, payment = paid(order_for)
+    down = {"BACKEND": "remote", "URLS": [f"http://127.0.0.1:{closed_port()}"], "TIMEOUT": 0.5}
+    settings.SHOP_CONTEXTS = {**settings.SHOP_CONTEXTS, "users": down}
+
+    page = browser.get(PAYMENTS)
+    assert page.status_code == 200
+    assert (
+        order.number in page.content.decode()
+        and f"user #{order.customer_id} (email unavailable)" in page.content.decode()
+    )
+    found = browser.get(PAYMENTS, {"q": "someone@example.com"})
+    assert found.status_code == 200 and "cannot be searched right now" in found.content.decode()
+    assert browser.get(f"{PAYMENTS}{payment.pk}/change/").status_code == 200
+    confirmation = act(browser, "refund_full", [payment])
+    assert confirmation.status_code == 200 and f"user #{order.customer_id}" in confirmation.content.decode()

@@ -165,11 +165,12 @@ def test_customers_only_see_their_own_payments(order_for: OrderFor) -> None:
     _, bob = order_for()
     payment_id = pay(alice, order, "tok_success").json()["payment"]["id"]
     assert alice.get(f"/api/v1/payments/{payment_id}/").json()["status"] == "succeeded"
-    assert_problem(bob.get(f"/api/v1/payments/{payment_id}/"), 404, "payment_not_found")
+    assert_problem(bob.get(f"/api/v1/payments/{payment_id}/"), 404, "not_found", resource="payment")
     assert_problem(
         bob.post(f"/api/v1/orders/{order.pk}/pay/", {"token": "tok_success"}, format="json", HTTP_IDEMPOTENCY_KEY="x"),
         404,
-        "order_not_found",
+        "not_found",
+        resource="order",
     )
 
 

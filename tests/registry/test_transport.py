@@ -165,7 +165,8 @@ def test_a_domain_error_is_problem_json_marked_as_a_business_answer() -> None:
 
     assert response.status_code == 404
     assert response[signing.DOMAIN_ERROR_HEADER] == "1"
-    assert json.loads(response.content)["code"] == "user_not_found"
+    body = json.loads(response.content)
+    assert (body["code"], body["resource"]) == ("not_found", "user")
 
 
 # --- the client: timeouts, refusals, failover, retries ------------------------------------------------

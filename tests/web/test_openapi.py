@@ -118,3 +118,38 @@ def test_swagger_ui_is_served_from_local_static_files_only() -> None:
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not shipped by collectstatic"
     assert not re.search(r"cdn\.jsdelivr|unpkg\.com|cdnjs|https?://(?!localhost|testserver)", html)
     assert "/api/schema/" in html
+
+
+def _descriptions(document: dict[str, Any]) -> list[str]:
+    texts = [c.get("description", "") for c in document["components"]["schemas"].values()]
+    for _, _, operation in _operations(document):
+        texts.append(operation.get("description", ""))
+        texts += [p.get("description", "") for p in operation.get("parameters", [])]
+    return [text for text in texts if text]
+
+
+def test_descriptions_are_written_for_clients_not_inherited_from_the_edges_base_classes(
+    openapi: dict[str, Any],
+) -> None:
+    """Every request body was described by ``StrictInputSerializer``'s docstring, a note to developers."""
+    bodies = [c["description"] for name, c in openapi["components"]["schemas"].items() if "description" in c]
+    bodies = [text for text in bodies if "Enum" not in text and not text.startswith("* `")]
+    assert len(bodies) == len(set(bodies)), "two schemas share a description: one inherited it"
+    for text in _descriptions(openapi):
+        for internal in ("InputSerializer", "mass assignment", "kernel.", "partial=True", "ProductPriceChanged"):
+            assert internal not in text, text
+    for path, item in openapi["paths"].items():  # a POST used to show its GET's description
+        described = [op["description"] for method, op in item.items() if method in HTTP_METHODS and "description" in op]
+        assert len(described) == len(set(described)), path
+
+
+def test_the_pay_endpoint_documents_its_own_idempotency_key(openapi: dict[str, Any]) -> None:
+    def key_of(path: str) -> str:
+        (param,) = [p for p in openapi["paths"][path]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
+        assert param["required"] is True
+        return str(param["description"])
+
+    pay, checkout = key_of("/api/v1/orders/{order_id}/pay/"), key_of("/api/v1/orders/")
+    assert "checkout" not in pay.lower() and "payment" in pay and "order it placed" in checkout
+    for rule in ("idempotency_key_required", "idempotency_key_reused", "idempotency_key_in_use"):
+        assert rule in pay and rule in checkout  # one rule, documented on both

@@ -63,6 +63,18 @@ class VariantInlineForm(forms.ModelForm[Variant]):
     class Meta:
         model = Variant
         fields = ["sku", "name", "attributes", "price_amount", "compare_at_amount", "currency", "is_active", "position"]
+        # One row per variant, within the product page's width beside the admin's sidebar (the admin's
+        # default inputs are 20-40 characters wide each, and twelve columns overflowed the page).
+        widgets = {
+            "sku": forms.TextInput(attrs={"style": "width: 7em"}),
+            "name": forms.TextInput(attrs={"style": "width: 6.5em"}),
+            "attributes": forms.Textarea(attrs={"rows": 2, "cols": 14, "style": "width: 9em"}),
+            "price_amount": forms.NumberInput(attrs={"style": "width: 4.5em"}),
+            "compare_at_amount": forms.NumberInput(attrs={"style": "width: 4.5em"}),
+            "position": forms.NumberInput(attrs={"style": "width: 3em"}),
+        }
+        labels = {"price_amount": "price", "compare_at_amount": "was", "is_active": "active", "position": "pos."}
+        help_texts = {"compare_at_amount": "The price before a sale (shown struck through); empty if none."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

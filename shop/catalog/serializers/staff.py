@@ -153,12 +153,12 @@ class ProductCreateInput(StrictInputSerializer):
 
 
 class ProductUpdateInput(ProductCreateInput):
-    """Every field optional (used with ``partial=True``)."""
+    """The fields to change; the others stay as they are."""
 
 
 class VariantUpdateInput(StrictInputSerializer):
-    """Every field optional. No ``sku``: a SKU never changes once other contexts may hold it (carts,
-    orders). A price change publishes ``ProductPriceChanged``."""
+    """The fields to change; the others stay as they are. There is no ``sku``: a SKU never changes,
+    because carts and orders refer to it."""
 
     name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     attributes = _text_map()

@@ -318,6 +318,22 @@ def expire_reservations(*, now: datetime | None = None, limit: int = 500) -> int
 
 
 # --- staff ----------------------------------------------------------------------------------------
+def adjusted_on_hand(stock: Stock, *, sku: str, on_hand_delta: int | None, set_on_hand: int | None) -> int:
+    """What on hand an adjustment of ``stock`` leads to, or the error it is refused with: the rule
+    ``adjust_stock`` applies under the row lock, and the admin shows before staff confirm."""
+    new = set_on_hand if set_on_hand is not None else stock.on_hand + (on_hand_delta or 0)
+    if new > MAX_QUANTITY:
+        raise ValidationFailed("That is more stock than a SKU can hold.", errors={"on_hand": [str(new)]})
+    if new < stock.reserved:
+        raise api.StockBelowReserved(
+            f"On hand would be {new}, below the {stock.reserved} reserved for customers.",
+            sku=sku,
+            on_hand=new,
+            reserved=stock.reserved,
+        )
+    return new
+
+
 def adjust_stock(
     *,
     sku: str,
@@ -342,11 +358,7 @@ def adjust_stock(
             raise api.UnknownSku(skus=[sku])
         Stock.objects.get_or_create(variant=variant)
         stock = Stock.objects.select_for_update().get(pk=variant.pk)
-        new = set_on_hand if set_on_hand is not None else stock.on_hand + (on_hand_delta or 0)
-        if new > MAX_QUANTITY:
-            raise ValidationFailed("That is more stock than a SKU can hold.", errors={"on_hand": [str(new)]})
-        if new < stock.reserved:
-            raise api.StockBelowReserved(sku=sku, on_hand=new, reserved=stock.reserved)
+        new = adjusted_on_hand(stock, sku=sku, on_hand_delta=on_hand_delta, set_on_hand=set_on_hand)
         delta = new - stock.on_hand
         if delta:
             Stock.objects.filter(pk=variant.pk).update(on_hand=new, updated_at=timezone.now())

@@ -22,7 +22,7 @@ from shop import registry
 from shop.catalog import api
 from shop.catalog.models import Category, Product, Stock, Variant
 from shop.catalog.selectors.cache import invalidate_catalog
-from shop.kernel import Conflict, Money, NotFound, ValidationFailed
+from shop.kernel import Conflict, Money, ValidationFailed
 from shop.kernel.money import CURRENCY_EXPONENTS
 
 # The price columns hold two decimal places, so currencies with three (BHD, KWD) cannot be stored exactly.
@@ -168,7 +168,7 @@ def update_category(
         with registry.atomic("catalog"):
             category = Category.objects.select_for_update().filter(pk=category_id).first()
             if category is None:
-                raise NotFound("No such category.")
+                raise api.CategoryNotFound("No such category.")
             if parent_id is not UNSET:
                 _check_parent(category=category, parent_id=parent_id)
             changed = _apply(category, {"name": name, "slug": slug, "parent_id": parent_id, "position": position})
@@ -188,7 +188,7 @@ def delete_category(*, category_id: int) -> None:
     with registry.atomic("catalog"):
         category = Category.objects.select_for_update().filter(pk=category_id).first()
         if category is None:
-            raise NotFound("No such category.")
+            raise api.CategoryNotFound("No such category.")
         if category.children.exists() or category.products.exists():
             raise api.CategoryNotEmpty()
         category.delete()
@@ -269,7 +269,7 @@ def update_product(
         with registry.atomic("catalog"):
             product = Product.objects.select_for_update().filter(pk=product_id).first()
             if product is None:
-                raise NotFound("No such product.")
+                raise api.ProductNotFound("No such product.")
             changed = _apply(product, changes)
             if changed:
                 product.save(update_fields=[*changed, "updated_at"])
@@ -311,7 +311,7 @@ def create_variant(
     try:
         with registry.atomic("catalog"):
             if not Product.objects.filter(pk=product_id).exists():
-                raise NotFound("No such product.")
+                raise api.ProductNotFound("No such product.")
             variant = Variant.objects.create(
                 product_id=product_id,
                 sku=sku,

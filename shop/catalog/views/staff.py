@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.urls import URLPattern, path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop.catalog import api
 from shop.catalog.models import Category, Product, Variant
 from shop.catalog.selectors import staff as selectors
 from shop.catalog.serializers.staff import (
@@ -76,7 +76,7 @@ class CategoryDetailView(StaffView):
     def _get(self, category_id: int) -> Category:
         category = selectors.category(category_id=category_id)
         if category is None:
-            raise Http404
+            raise api.CategoryNotFound()
         return category
 
     @extend_schema(responses={200: CategoryStaffOutput, **STAFF_ERRORS}, tags=TAGS)
@@ -98,10 +98,9 @@ class CategoryDetailView(StaffView):
 
 # --- products --------------------------------------------------------------------------------------
 class ProductListView(StaffView):
-    """Every product, inactive ones included, newest first."""
-
     @extend_schema(operation_id="catalog_staff_products_list", **_page_schema(ProductStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:
+        """Every product, inactive ones included, newest first."""
         paginator = PagePagination()
         page = paginator.paginate_queryset(selectors.products(), request, view=self)
         return paginator.get_paginated_response(ProductStaffOutput(page, many=True).data)
@@ -112,6 +111,7 @@ class ProductListView(StaffView):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
+        """Create a product; it is sold once it has an active variant with stock."""
         data = ProductCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.create_product(**data.validated_data)
@@ -121,7 +121,7 @@ class ProductListView(StaffView):
 def _fresh_product(product_id: int) -> Product:
     product = selectors.product(product_id=product_id)
     if product is None:
-        raise Http404
+        raise api.ProductNotFound()
     return product
 
 
@@ -162,7 +162,7 @@ class VariantListView(StaffView):
 def _fresh_variant(product_id: int, sku: str) -> Variant:
     variant = selectors.variant(product_id=product_id, sku=sku)
     if variant is None:
-        raise Http404
+        raise api.UnknownSku(f"No variant {sku!r} here.", skus=[sku])
     return variant
 
 
@@ -193,7 +193,7 @@ class StockAdjustView(StaffView):
         responses={
             200: StockAdjustOutput,
             400: PROBLEM,
-            404: OpenApiResponse(description="`unknown_sku`"),
+            404: OpenApiResponse(description="`not_found` (`resource`: `sku`)"),
             409: OpenApiResponse(description="`stock_below_reserved`: customers hold more than that"),
             **STAFF_ERRORS,
         },
@@ -205,7 +205,7 @@ class StockAdjustView(StaffView):
         inventory.adjust_stock(sku=sku, actor_id=request.user.pk, **data.validated_data)
         variant = selectors.variant_by_sku(sku=sku)
         if variant is None:
-            raise Http404
+            raise api.UnknownSku(skus=[sku])
         stock = variant.stock
         body = {"sku": sku, "on_hand": stock.on_hand, "reserved": stock.reserved, "available": stock.available}
         return Response(StockAdjustOutput(body).data)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import Http404
 from django.urls import URLPattern, path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from shop.catalog import api
 from shop.catalog.selectors import cache
 from shop.catalog.selectors import products as selectors
 from shop.catalog.serializers.storefront import (
@@ -115,7 +115,7 @@ class ProductDetailView(APIView):
 
         body = cache.cached(f"product:{slug}", build, bypass=cache.bypass_requested(request.headers))
         if body is None:
-            raise Http404
+            raise api.ProductNotFound(f"No product {slug!r} is sold here.")
         return Response(body)
 
 

@@ -1,7 +1,7 @@
 """Checkout: the saga from cart to order, with no transaction spanning two contexts.
 
 1. replay: the customer's ``Idempotency-Key`` already placed an order → that order (same body) or
-   ``IdempotencyKeyReused`` (different body);
+   ``IdempotencyKeyReused`` (different body), the rule of ``services.idempotency``;
 2. read the cart (and its version) and the shipping address;
 3. reserve every line in the catalog, all or nothing, under a reservation id derived from the new
    order's number;
@@ -15,14 +15,11 @@ unique index in 4, releases its own reservation and answers with the winner's or
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 import uuid
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -33,12 +30,12 @@ from shop.catalog.api import CatalogAPI, Line
 from shop.kernel import ContextUnavailable, Money
 from shop.orders import api, selectors
 from shop.orders.models import Order, OrderLine, OrderStatusChange
+from shop.orders.services import idempotency
 from shop.orders.services.lifecycle import payment_due_by
 from shop.users.api import UsersAPI
 
 log = logging.getLogger(__name__)
 
-MAX_KEY_CHARS = 255
 RESERVATION_NAMESPACE = uuid.UUID("6f1d7c52-3b8e-4d59-9a51-4c1e0f6b2a90")
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 # The stock hold outlives the payment window, so the expiry task (not the catalog's own expiry)
@@ -60,11 +57,6 @@ class Totals:
     total: Money
 
 
-def fingerprint(body: Any) -> str:
-    """What "the same request" means for a replay: the body's canonical JSON."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
-
-
 def new_number() -> str:
     """``SO-7K3Q-9XW2``: easy to read out on the phone, 40 random bits, never sequential."""
     chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
@@ -81,15 +73,6 @@ def totals_for(subtotal: Money) -> Totals:
     shipping = Money.zero(currency) if free else Money(Decimal(settings.SHOP_SHIPPING_FLAT), currency)
     tax = (subtotal + shipping) * Decimal(settings.SHOP_TAX_RATE)
     return Totals(subtotal=subtotal, shipping=shipping, tax=tax, total=subtotal + shipping + tax)
-
-
-def _check_key(key: str) -> str:
-    key = (key or "").strip()
-    if not key:
-        raise api.IdempotencyKeyRequired("Send an Idempotency-Key header (e.g. a UUID) with every checkout.")
-    if len(key) > MAX_KEY_CHARS or not key.isprintable():
-        raise api.IdempotencyKeyRequired(f"The Idempotency-Key must be printable and at most {MAX_KEY_CHARS} chars.")
-    return key
 
 
 def _replay(order: Order, request_fingerprint: str) -> Placed:
@@ -188,7 +171,7 @@ def checkout(
     shipping_address: api.ShippingAddress | None = None,
     address_id: int | None = None,
 ) -> Placed:
-    key = _check_key(idempotency_key)
+    key = idempotency.check_key(idempotency_key)
     earlier = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
     if earlier is not None:
         return _replay(earlier, request_fingerprint)
@@ -222,7 +205,7 @@ def checkout(
         _release_quietly(reservation_id)
         winner = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
         if winner is None:  # not the key (a number collision, 1 in 2**40): the client may simply retry
-            raise api.CheckoutInProgress() from None
+            raise api.IdempotencyKeyInUse() from None
         return _replay(winner, request_fingerprint)
     except BaseException:
         _release_quietly(reservation_id)

@@ -46,6 +46,7 @@ class Actor:
 
 SYSTEM = Actor(kind="system")
 PAYMENTS = Actor(kind="payments")
+EXPIRY_NOTE = "Not paid in time."
 
 
 def _was_paid(order: Order) -> bool:
@@ -265,6 +266,26 @@ def payment_due_by() -> Any:
     return timezone.now() + timedelta(seconds=settings.SHOP_ORDER_PAYMENT_TTL_S)
 
 
+def is_overdue(order: Order) -> bool:
+    """Awaiting payment past its payment window: the order must not be paid any more, but expired."""
+    due = order.payment_due_by
+    return order.status == api.PENDING_PAYMENT and due is not None and due <= timezone.now()
+
+
+def expire(*, order_id: int) -> Order:
+    """Expire one order whose payment window closed: cancelled, its stock released. The one way an
+    unpaid order times out, whoever notices first (the periodic job, or a pay request arriving late),
+    so correctness never waits for the scheduler. ``IllegalTransition`` if it was paid (or cancelled)
+    meanwhile."""
+    return cancel(order_id=order_id, actor=SYSTEM, note=EXPIRY_NOTE)
+
+
+def was_expired(order: Order) -> bool:
+    """Cancelled because it was not paid in time (by ``expire``)."""
+    last = list(order.history.all())[-1:]  # the history is prefetched by the selectors
+    return order.status == api.CANCELLED and bool(last) and (last[0].actor, last[0].note) == (SYSTEM.kind, EXPIRY_NOTE)
+
+
 def cancel_unpaid(*, limit: int = 200) -> int:
     """Cancel one batch of orders whose payment window closed, releasing their stock."""
     ids = list(
@@ -275,7 +296,7 @@ def cancel_unpaid(*, limit: int = 200) -> int:
     cancelled = 0
     for order_id in ids:
         try:
-            cancel(order_id=order_id, actor=SYSTEM, note="Not paid in time.")
+            expire(order_id=order_id)
             cancelled += 1
         except api.IllegalTransition:
             continue  # paid (or cancelled) meanwhile

@@ -8,6 +8,7 @@ clearing its delayed payments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from shop.kernel import Money
@@ -31,6 +32,7 @@ class PaymentsService:
         token: str,
         idempotency_key: str,
         return_url: str = "",
+        order_number: str = "",
     ) -> api.Payment:
         return charges.start_payment(
             order_id=order_id,
@@ -39,6 +41,7 @@ class PaymentsService:
             token=token,
             idempotency_key=idempotency_key,
             return_url=return_url,
+            order_number=order_number,
         )
 
     def get_payment(self, *, payment_id: int) -> api.Payment:
@@ -50,6 +53,14 @@ class PaymentsService:
     def payment_for_order(self, *, order_id: int) -> api.Payment | None:
         payment = selectors.payment_for_order(order_id=order_id)
         return selectors.to_payment_dto(payment) if payment is not None else None
+
+    def payments_for_orders(self, *, order_ids: Sequence[int]) -> list[api.Payment]:
+        if isinstance(order_ids, str | bytes) or len(set(order_ids)) > api.MAX_ORDERS_PER_CALL:
+            raise api.ValidationFailed(f"At most {api.MAX_ORDERS_PER_CALL} order ids per call.")
+        return [selectors.to_payment_dto(p) for p in selectors.payments_for_orders(order_ids=order_ids)]
+
+    def refunds_for_order(self, *, order_id: int) -> list[api.Refund]:
+        return selectors.refunds_for_order(order_id=order_id)
 
     def refund(self, *, payment_id: int, amount: Money | None, reason: str, idempotency_key: str) -> api.Payment:
         return charges.refund(payment_id=payment_id, amount=amount, reason=reason, idempotency_key=idempotency_key)

@@ -54,7 +54,9 @@ def _known_key(key: str, fingerprint: str) -> Payment | None:
     return row.payment
 
 
-def _claim(*, order_id: int, customer_id: int, amount: Money, key: str, fingerprint: str, gateway: str) -> Payment:
+def _claim(
+    *, order_id: int, customer_id: int, amount: Money, key: str, fingerprint: str, gateway: str, order_number: str = ""
+) -> Payment:
     """Under the payment's lock: refuse what cannot be charged, else claim the key for an attempt.
     Returns the payment; ``attempts`` tells the caller whether this call claimed (compare)."""
     with registry.atomic("payments"):
@@ -66,6 +68,7 @@ def _claim(*, order_id: int, customer_id: int, amount: Money, key: str, fingerpr
                 "currency": amount.currency,
                 "gateway": gateway,
                 "idempotency_key": key,
+                "order_number": order_number[:20],
             },
         )
         payment = settle.lock(payment.pk)
@@ -111,7 +114,14 @@ def _fail(payment_id: int, *, code: str, message: str) -> None:
 
 
 def start_payment(
-    *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str, return_url: str = ""
+    *,
+    order_id: int,
+    customer_id: int,
+    amount: Money,
+    token: str,
+    idempotency_key: str,
+    return_url: str = "",
+    order_number: str = "",
 ) -> api.Payment:
     key = _check_key(idempotency_key)
     if not isinstance(token, str) or not _TOKEN.match(token):
@@ -131,6 +141,7 @@ def start_payment(
             key=key,
             fingerprint=fingerprint,
             gateway=gateway.name,
+            order_number=order_number,
         )
     except IntegrityError:  # the twin created the key row between our check and our insert
         known = _known_key(key, fingerprint)

@@ -20,7 +20,7 @@ from shop.orders.api import (
     ShippingAddress,
     StatusChange,
 )
-from shop.orders.services import OrdersService, checkout, lifecycle
+from shop.orders.services import OrdersService, checkout, idempotency, lifecycle
 from tests.contracts.kit import assert_implements
 from tests.factories import UserFactory
 from tests.helpers import connection_of
@@ -55,7 +55,7 @@ def placed(stocked: Callable[..., list[str]], settings: Any) -> Order:
     return checkout.checkout(
         customer_id=user.pk,
         idempotency_key="contract-1",
-        request_fingerprint=checkout.fingerprint({"shipping_address": ADDRESS}),
+        request_fingerprint=idempotency.fingerprint({"shipping_address": ADDRESS}),
         shipping_address=ShippingAddress(line2="", region="", phone="", **ADDRESS),
     ).order
 
@@ -98,10 +98,11 @@ def test_get_order_follows_the_lifecycle(orders_api: OrdersAPI, placed: Order) -
     ]
 
 
-def test_a_missing_order_is_order_not_found(orders_api: OrdersAPI) -> None:
+def test_a_missing_order_is_not_found_and_named_an_order(orders_api: OrdersAPI) -> None:
     with pytest.raises(OrderNotFound) as missing:
         orders_api.get_order(order_id=987654)
-    assert missing.value.code == "order_not_found" and missing.value.status == 404
+    assert type(missing.value) is OrderNotFound and missing.value.status == 404
+    assert (missing.value.code, missing.value.resource) == ("not_found", "order")
 
 
 def test_get_orders_keeps_the_callers_order_in_fixed_queries(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.kernel import Money
+from shop.kernel import Money, ValidationFailed
 from shop.payments.api import (
     AlreadyPaid,
     IdempotencyKeyReused,
@@ -18,6 +18,7 @@ from shop.payments.api import (
     PaymentInProgress,
     PaymentNotFound,
     PaymentsAPI,
+    Refund,
     RefundTooLarge,
 )
 from shop.payments.services import PaymentsService
@@ -99,3 +100,34 @@ def test_refunds(payments_api: PaymentsAPI) -> None:
     assert (full.status, full.refunded) == ("refunded", eur("42.50"))
     with pytest.raises(NotRefundable):
         payments_api.refund(payment_id=paid.id, amount=None, reason="again", idempotency_key="r4")
+
+
+def test_payments_and_refunds_of_orders_for_staff_pages(payments_api: PaymentsAPI) -> None:
+    """What orders shows staff: the payments of a page of orders in one call, and an order's refunds."""
+    paid = payments_api.start_payment(
+        order_id=20,
+        customer_id=7,
+        amount=eur("42.50"),
+        token="tok_success",
+        idempotency_key="p20",
+        order_number="SO-AAAA-0020",
+    )
+    declined = start(payments_api, token="tok_decline", key="p21", order_id=21)
+    found = payments_api.payments_for_orders(order_ids=[21, 20, 99])
+    assert [(p.order_id, p.status) for p in found] == [(20, "succeeded"), (21, "failed")]
+    assert all(type(p) is Payment for p in found) and found[0] == payments_api.get_payment(payment_id=paid.id)
+    assert payments_api.payments_for_orders(order_ids=[]) == []
+    with pytest.raises(ValidationFailed):
+        payments_api.payments_for_orders(order_ids=list(range(1, 202)))
+
+    assert payments_api.refunds_for_order(order_id=20) == []
+    payments_api.refund(payment_id=paid.id, amount=eur("2.50"), reason="dent", idempotency_key="r20")
+    payments_api.refund(payment_id=paid.id, amount=None, reason="return", idempotency_key="r21")
+    refunds = payments_api.refunds_for_order(order_id=20)
+    assert [(type(r), r.payment_id, r.amount, r.outcome) for r in refunds] == [
+        (Refund, paid.id, eur("2.50"), "succeeded"),
+        (Refund, paid.id, eur("40.00"), "succeeded"),
+    ]
+    assert refunds[0].created_at <= refunds[1].created_at
+    assert payments_api.refunds_for_order(order_id=declined.order_id) == []
+    assert payments_api.refunds_for_order(order_id=12345) == []

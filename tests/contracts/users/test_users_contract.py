@@ -67,12 +67,12 @@ def test_get_user_round_trips_the_dto(users_api: UsersAPI) -> None:
     assert got.date_joined.utcoffset() is not None  # aware, same instant
 
 
-def test_unknown_user_raises_user_not_found(users_api: UsersAPI) -> None:
+def test_an_unknown_user_is_not_found_and_named_a_user(users_api: UsersAPI) -> None:
     with pytest.raises(UserNotFound) as caught:
         users_api.get_user(user_id=987_654_321)
 
     assert type(caught.value) is UserNotFound
-    assert caught.value.code == "user_not_found"
+    assert (caught.value.code, caught.value.resource) == ("not_found", "user")
     assert caught.value.status == 404
     assert caught.value.extra == {"user_id": 987_654_321}
 
@@ -139,7 +139,7 @@ def test_another_users_address_is_not_found(users_api: UsersAPI) -> None:
         users_api.get_address(user_id=me.pk, address_id=someone_elses.pk)
 
     assert type(caught.value) is AddressNotFound
-    assert caught.value.code == "address_not_found"
+    assert (caught.value.code, caught.value.resource) == ("not_found", "address")
     assert caught.value.status == 404
     assert caught.value.extra == {"user_id": me.pk, "address_id": someone_elses.pk}
     assert caught.value == AddressNotFound(user_id=me.pk, address_id=someone_elses.pk)
