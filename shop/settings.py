@@ -231,6 +231,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Reset emails per account and hour; further requests still answer 202 (a stranger cannot mail-bomb
+# a customer, nor make the customer's own request fail) and the links already sent stay valid.
+SHOP_PASSWORD_RESET_EMAILS_PER_HOUR: int = env.int("SHOP_PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
 SHOP_PASSWORD_RESET_URL: str = env.str(
     "SHOP_PASSWORD_RESET_URL", default="http://127.0.0.1:8000/reset-password?uid={uid}&token={token}"
 )
@@ -244,15 +247,23 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PAGINATION_CLASS": "shop.web.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Counted in Redis, or per process while Redis is unreachable (shop.web.counters): limits never switch off.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shop.web.throttles.AnonRateThrottle",
+        "shop.web.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("SHOP_THROTTLE_ANON", default="120/min"),
         "user": env.str("SHOP_THROTTLE_USER", default="600/min"),
+        # Sign-in: per IP; per account and client (IP, or the device cookie of an earlier sign-in) by minute
+        # and hour; failed sign-ins per account from clients without its device cookie (shop.web.throttles).
         "login": env.str("SHOP_THROTTLE_LOGIN", default="10/min"),
-        "login_identity": env.str("SHOP_THROTTLE_LOGIN_IDENTITY", default="5/min"),
+        "login_account": env.str("SHOP_THROTTLE_LOGIN_ACCOUNT", default="5/min"),
+        "login_account_hour": env.str("SHOP_THROTTLE_LOGIN_ACCOUNT_HOUR", default="20/hour"),
+        "login_failures": env.str("SHOP_THROTTLE_LOGIN_FAILURES", default="100/hour"),
+        "register": env.str("SHOP_THROTTLE_REGISTER", default="5/min"),
+        "password_reset": env.str("SHOP_THROTTLE_PASSWORD_RESET", default="5/min"),
+        "password_reset_confirm": env.str("SHOP_THROTTLE_PASSWORD_RESET_CONFIRM", default="10/min"),
         "webhook": env.str("SHOP_THROTTLE_WEBHOOK", default="1200/min"),
     },
     # Trust X-Forwarded-For only from this many proxies: with DRF's default (None) any client rotates the
