@@ -31,12 +31,19 @@ TESTING = SHOP_ENV == "test" or "pytest" in sys.modules
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _secret(name: str, dev_default: str) -> str:
+# HMAC keys (the JWT's HS256, internal-call signatures) of at least the hash's 256 bits (RFC 7518 §3.2).
+MIN_HMAC_SECRET_BYTES = 32
+
+
+def _secret(name: str, dev_default: str, *, min_bytes: int = 0) -> str:
     """Production refuses to start without the secret (an empty JWT key would only fail at the first
-    login); elsewhere a dev-only value keeps the embedded default zero-config."""
+    login), or with one shorter than ``min_bytes``; elsewhere a dev-only value keeps the embedded
+    default zero-config."""
     value: str = env.str(name, default="" if PRODUCTION else dev_default)
     if PRODUCTION and not value:
         raise ImproperlyConfigured(f"{name} must be set when SHOP_ENV=production")
+    if PRODUCTION and len(value.encode()) < min_bytes:
+        raise ImproperlyConfigured(f"{name} must be at least {min_bytes} bytes long when SHOP_ENV=production")
     return value
 
 
@@ -173,9 +180,15 @@ SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  #
 CELERY_TASK_ROUTES = ("shop.registry.bus.route_task",)
 
 # --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
-SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef")
+SHOP_INTERNAL_SECRET: str = _secret(
+    "SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef", min_bytes=MIN_HMAC_SECRET_BYTES
+)
 # Accepted too while a new SHOP_INTERNAL_SECRET rolls out across processes.
 SHOP_INTERNAL_SECRET_PREVIOUS: str = env.str("SHOP_INTERNAL_SECRET_PREVIOUS", default="")
+if PRODUCTION and SHOP_INTERNAL_SECRET_PREVIOUS and len(SHOP_INTERNAL_SECRET_PREVIOUS.encode()) < MIN_HMAC_SECRET_BYTES:
+    raise ImproperlyConfigured(
+        f"SHOP_INTERNAL_SECRET_PREVIOUS must be at least {MIN_HMAC_SECRET_BYTES} bytes long when SHOP_ENV=production"
+    )
 # Contexts whose /internal/ endpoints this process serves (empty: all of them).
 SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
 # Periodic work per context. A process schedules (celery beat) only what its contexts own: every
@@ -289,7 +302,9 @@ SIMPLE_JWT: dict[str, Any] = {
     "UPDATE_LAST_LOGIN": True,
     "CHECK_REVOKE_TOKEN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": _secret("JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop"),
+    "SIGNING_KEY": _secret(
+        "JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop", min_bytes=MIN_HMAC_SECRET_BYTES
+    ),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -349,6 +364,9 @@ SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
 # Payments: which gateway adapter charges ("simulated" or "stripe"); every gateway call has a
 # timeout, bounded retries with jittered backoff for transient errors, and a circuit breaker.
 SHOP_PAYMENT_GATEWAY: str = env.str("SHOP_PAYMENT_GATEWAY", default="simulated")
+# Production refuses the simulator (its test tokens pay orders without money): `check --deploy` fails and
+# no payment starts. A staging shop may opt in explicitly.
+SHOP_ALLOW_SIMULATED_GATEWAY: bool = env.bool("SHOP_ALLOW_SIMULATED_GATEWAY", default=False)
 SHOP_GATEWAY_TIMEOUT_S: float = env.float("SHOP_GATEWAY_TIMEOUT_S", default=5.0)
 SHOP_GATEWAY_MAX_ATTEMPTS: int = env.int("SHOP_GATEWAY_MAX_ATTEMPTS", default=3)
 SHOP_GATEWAY_BACKOFF_S: float = env.float("SHOP_GATEWAY_BACKOFF_S", default=0.2)  # first retry's base wait

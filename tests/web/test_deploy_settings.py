@@ -89,12 +89,34 @@ def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
 @pytest.mark.parametrize(
     ("overrides", "flagged"),
     [
-        ({"SHOP_PAYMENT_GATEWAY": "simulated"}, "shop.payments.W001"),
-        ({"SHOP_STRIPE_SECRET_KEY": None}, "shop.payments.E001"),
-        ({"SHOP_STRIPE_WEBHOOK_SECRET": ""}, "shop.payments.E001"),
+        pytest.param({"SHOP_PAYMENT_GATEWAY": None}, "shop.payments.E002", id="no-gateway-chosen"),
+        pytest.param({"SHOP_PAYMENT_GATEWAY": "simulated"}, "shop.payments.E002", id="simulated"),
+        pytest.param({"SHOP_STRIPE_SECRET_KEY": None}, "shop.payments.E001", id="stripe-without-key"),
+        pytest.param({"SHOP_STRIPE_WEBHOOK_SECRET": ""}, "shop.payments.E001", id="stripe-without-webhook-secret"),
     ],
 )
-def test_a_deployment_without_a_real_gateway_is_flagged(overrides: dict[str, str | None], flagged: str) -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))
-    assert result.returncode != 0
+def test_a_deployment_without_a_real_gateway_fails_check_deploy(overrides: dict[str, str | None], flagged: str) -> None:
+    """Errors, not warnings: the plain ``check --deploy`` exits non-zero (it exited 0 on the simulator)."""
+    result = manage("check", "--deploy", env=production_env(**overrides))
+    assert result.returncode != 0, result.stdout + result.stderr
     assert flagged in result.stderr + result.stdout
+
+
+def test_a_staging_shop_may_opt_in_to_the_simulator() -> None:
+    env = production_env(SHOP_PAYMENT_GATEWAY="simulated", SHOP_ALLOW_SIMULATED_GATEWAY="1")
+    result = manage("check", "--deploy", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "shop.payments.W001" in result.stderr + result.stdout  # still said out loud
+
+
+@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET", "SHOP_INTERNAL_SECRET_PREVIOUS"])
+def test_production_refuses_a_short_hmac_secret(name: str) -> None:
+    """HS256 and the internal signatures want keys of at least 256 bits: 31 bytes are refused, 32 pass."""
+    refused = manage("check", "--deploy", env=production_env(**{name: "x" * 31}))
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert f"{name} must be at least 32 bytes" in refused.stderr
+    assert "x" * 31 not in refused.stderr + refused.stdout  # the value itself is never printed
+
+    accepted = manage("check", "--deploy", env=production_env(**{name: "é" * 16}))  # 16 characters, 32 bytes
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
