@@ -191,6 +191,9 @@ if PRODUCTION and SHOP_INTERNAL_SECRET_PREVIOUS and len(SHOP_INTERNAL_SECRET_PRE
     )
 # Contexts whose /internal/ endpoints this process serves (empty: all of them).
 SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
+# Which listener this process is: "all" routes, "public" (no /internal/ routes: the internet-facing one) or
+# "internal" (only /internal/ and the probes: a listener reachable from inside the cluster only). shop/urls.py.
+SHOP_LISTENER: str = env.str("SHOP_LISTENER", default="all")
 # Periodic work per context. A process schedules (celery beat) only what its contexts own: every
 # split-out service runs its own beat, and each context's outbox is swept by its own worker, the
 # one that has its database. Entries of contexts sharing a database sweep that database once.
@@ -213,6 +216,12 @@ for _context in CONTEXTS:
         CELERY_BEAT_SCHEDULE[f"sweep-outbox-{_alias}"] = {
             "task": "shop.registry.sweep_outbox",
             "schedule": SHOP_OUTBOX_SWEEP_SECONDS,
+            "kwargs": {"context": _context},
+            "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
+        }
+        CELERY_BEAT_SCHEDULE[f"purge-internal-nonces-{_alias}"] = {
+            "task": "shop.registry.purge_internal_nonces",
+            "schedule": 600.0,
             "kwargs": {"context": _context},
             "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
         }

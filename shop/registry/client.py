@@ -186,7 +186,8 @@ class RemoteContext:
     def _send(self, base: str, path: str, method: str, body: bytes) -> Any:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         acting_user = call_context.acting_user_id.get() or ""
-        # Sign the path the server will see (a URL may carry a prefix), and the acting user with it.
+        # Sign the path the server will see (a URL may carry a prefix), and the acting user with it;
+        # every attempt gets a new nonce, so a retry is never refused as a replay of the first.
         signed_path = urlsplit(base).path + path
         headers.update(
             signing.signed_headers(
