@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shop.web.middleware.RequestIDMiddleware",
+    "shop.web.middleware.InClusterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +83,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.web.middleware.AccessLogMiddleware",
 ]
+
+# Paths called from inside the cluster (probes with the pod's IP as Host, internal calls by Service name),
+# never through the TLS proxy: no ALLOWED_HOSTS check and no HTTPS redirect there (shop.web.middleware).
+SHOP_IN_CLUSTER_PATHS: list[str] = [r"^healthz$", r"^readyz$", r"^internal/"]
 
 ROOT_URLCONF = "shop.urls"
 WSGI_APPLICATION = "shop.wsgi.application"
@@ -427,6 +432,7 @@ LOGGING: dict[str, Any] = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = SHOP_IN_CLUSTER_PATHS  # probes and internal calls speak plain HTTP in the cluster
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,4 +1,11 @@
-"""``/healthz``: the process answers. ``/readyz``: its database(s), cache and broker answer."""
+"""``/healthz``: the process answers. ``/readyz``: it can serve its contexts.
+
+Readiness means its database(s) answer: every configured one, since a process is given only the
+databases of the contexts it serves (``DATABASE_URL`` and its ``SHOP_DB_<CTX>``). The cache and
+the broker are reported, and their failure makes the answer ``degraded``, still 200: reads fall
+back to the database, throttles count per process, events wait in the outbox, so catalog, cart
+and checkout keep working, and one Redis blip must not pull every instance out of rotation.
+"""
 
 from __future__ import annotations
 
@@ -51,9 +58,15 @@ def _check_broker() -> str:
     return "ok"
 
 
+def _failed(result: str) -> bool:
+    return result.startswith("error")
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks: dict[str, Any] = _check_databases()
-    checks["cache"] = _check_cache()
-    checks["broker"] = _check_broker()
-    ready = all(not str(v).startswith("error") for v in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    databases = _check_databases()
+    degradable = {"cache": _check_cache(), "broker": _check_broker()}
+    checks: dict[str, Any] = {**databases, **degradable}
+    if any(_failed(result) for result in databases.values()):
+        return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
+    status = "degraded" if any(_failed(result) for result in degradable.values()) else "ok"
+    return JsonResponse({"status": status, "checks": checks})

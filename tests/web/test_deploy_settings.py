@@ -6,44 +6,14 @@ settings are read once per process and the test process runs with test settings.
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.web.production import ROOT, manage, production_env
+
 REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET")
-
-
-def production_env(**overrides: str | None) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", ""),
-        "SHOP_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-        "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "shop.example",
-        "SHOP_PAYMENT_GATEWAY": "stripe",
-        "SHOP_STRIPE_SECRET_KEY": "sk_live_" + secrets.token_urlsafe(24),
-        "SHOP_STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'unused-deploy-check.sqlite3'}",
-    }
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings() -> None:
