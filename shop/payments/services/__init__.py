@@ -18,8 +18,6 @@ class PaymentsService:
     """In-process implementation of ``api.PaymentsAPI``."""
 
     context: ClassVar[str] = api.PaymentsAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def start_payment(
         self, *, order_id: int, customer_id: int, amount: Money, token: str, idempotency_key: str
