@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from shop import registry
 from shop.registry.client import RemoteContext
 from shop.registry.inprocess import InProcessWSGIApp
-from shop.registry.models import InternalCallNonce
+from tests import helpers
 
 T = TypeVar("T")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -53,8 +53,7 @@ def method_queries(connection: Any, *, exactly: int | None = None, at_most: int 
     (each signed call runs once, ``shop.registry.replay``) is the transport's, not the method's."""
     with CaptureQueriesContext(connection) as captured:
         yield
-    nonces = InternalCallNonce._meta.db_table
-    queries = [q["sql"] for q in captured.captured_queries if nonces not in q["sql"]]
+    queries = helpers.method_queries(captured)
     listing = "\n".join(queries)
     if exactly is not None:
         assert len(queries) == exactly, f"{len(queries)} queries, {exactly} expected:\n{listing}"
