@@ -11,6 +11,7 @@ from django.test import Client
 
 from shop.celery import app as celery_app
 from tests.contracts.kit import closed_port
+from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.django_db
 
@@ -71,16 +72,25 @@ def test_readyz_reports_an_unreachable_cache_as_degraded_not_unready(settings: A
     assert body["checks"]["database:default"] == "ok"  # only the broken dependency is blamed
 
 
+@pytest.mark.parametrize("how", ["refused", "hung"])
 def test_readyz_reports_an_unreachable_broker_as_degraded_not_unready(
-    settings: Any, monkeypatch: pytest.MonkeyPatch
+    settings: Any, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    """Events wait in the outbox while the broker is away (the sweep sends them later)."""
-    broker = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
+    """Events wait in the outbox while the broker is away (the sweep sends them later). A hung broker
+    (TCP up, nothing answered) is asked within a bound, not until a probe's own timeout."""
+    hung = TcpProxy("127.0.0.1", 5672)  # stalled: accepts connections, never forwards or answers
+    if how == "hung":
+        hung.restore()
+        hung.stall()
+    broker = f"amqp://guest:guest@127.0.0.1:{hung.port if how == 'hung' else closed_port()}//"
     settings.CELERY_BROKER_URL = broker
     monkeypatch.setitem(celery_app.conf, "broker_url", broker)
     monkeypatch.setitem(celery_app.conf, "broker_write_url", broker)
 
-    response = Client().get("/readyz")
+    try:
+        response = Client().get("/readyz")
+    finally:
+        hung.cut()
 
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
