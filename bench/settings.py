@@ -23,7 +23,7 @@ os.environ["DEBUG"] = "false"
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ["SHOP_LOG_FORMAT"] = "json"
 os.environ["SHOP_EMBEDDED_SCHEDULER"] = "off"
-for _scope in ("ANON", "USER", "LOGIN", "LOGIN_IDENTITY"):
+for _scope in ("ANON", "USER", "LOGIN", "LOGIN_ACCOUNT", "LOGIN_ACCOUNT_HOUR", "LOGIN_FAILURES", "REGISTER"):
     os.environ[f"SHOP_THROTTLE_{_scope}"] = "100000000/s"
 
 from shop.settings import *  # noqa: E402, F403

@@ -31,12 +31,19 @@ TESTING = SHOP_ENV == "test" or "pytest" in sys.modules
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _secret(name: str, dev_default: str) -> str:
+# HMAC keys (the JWT's HS256, internal-call signatures) of at least the hash's 256 bits (RFC 7518 §3.2).
+MIN_HMAC_SECRET_BYTES = 32
+
+
+def _secret(name: str, dev_default: str, *, min_bytes: int = 0) -> str:
     """Production refuses to start without the secret (an empty JWT key would only fail at the first
-    login); elsewhere a dev-only value keeps the embedded default zero-config."""
+    login), or with one shorter than ``min_bytes``; elsewhere a dev-only value keeps the embedded
+    default zero-config."""
     value: str = env.str(name, default="" if PRODUCTION else dev_default)
     if PRODUCTION and not value:
         raise ImproperlyConfigured(f"{name} must be set when SHOP_ENV=production")
+    if PRODUCTION and len(value.encode()) < min_bytes:
+        raise ImproperlyConfigured(f"{name} must be at least {min_bytes} bytes long when SHOP_ENV=production")
     return value
 
 
@@ -67,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shop.web.middleware.RequestIDMiddleware",
+    "shop.web.middleware.InClusterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.web.middleware.AccessLogMiddleware",
 ]
+
+# Paths called from inside the cluster (probes with the pod's IP as Host, internal calls by Service name),
+# never through the TLS proxy: no ALLOWED_HOSTS check and no HTTPS redirect there (shop.web.middleware).
+SHOP_IN_CLUSTER_PATHS: list[str] = [r"^healthz$", r"^readyz$", r"^internal/"]
 
 ROOT_URLCONF = "shop.urls"
 CSRF_FAILURE_VIEW = "shop.web.pages.csrf_failure"  # the pages' own 403, not Django's technical one
@@ -182,11 +194,20 @@ SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  #
 CELERY_TASK_ROUTES = ("shop.registry.bus.route_task",)
 
 # --- Context bindings (ARCHITECTURE §3) -------------------------------------------------------
-SHOP_INTERNAL_SECRET: str = _secret("SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef")
+SHOP_INTERNAL_SECRET: str = _secret(
+    "SHOP_INTERNAL_SECRET", "dev-only-internal-secret-0123456789abcdef", min_bytes=MIN_HMAC_SECRET_BYTES
+)
 # Accepted too while a new SHOP_INTERNAL_SECRET rolls out across processes.
 SHOP_INTERNAL_SECRET_PREVIOUS: str = env.str("SHOP_INTERNAL_SECRET_PREVIOUS", default="")
+if PRODUCTION and SHOP_INTERNAL_SECRET_PREVIOUS and len(SHOP_INTERNAL_SECRET_PREVIOUS.encode()) < MIN_HMAC_SECRET_BYTES:
+    raise ImproperlyConfigured(
+        f"SHOP_INTERNAL_SECRET_PREVIOUS must be at least {MIN_HMAC_SECRET_BYTES} bytes long when SHOP_ENV=production"
+    )
 # Contexts whose /internal/ endpoints this process serves (empty: all of them).
 SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
+# Which listener this process is: "all" routes, "public" (no /internal/ routes: the internet-facing one) or
+# "internal" (only /internal/ and the probes: a listener reachable from inside the cluster only). shop/urls.py.
+SHOP_LISTENER: str = env.str("SHOP_LISTENER", default="all")
 # Periodic work per context. A process schedules (celery beat) only what its contexts own: every
 # split-out service runs its own beat, and each context's outbox is swept by its own worker, the
 # one that has its database. Entries of contexts sharing a database sweep that database once.
@@ -236,6 +257,12 @@ for _context in CONTEXTS:
             "kwargs": {"context": _context},
             "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
         }
+        CELERY_BEAT_SCHEDULE[f"purge-internal-nonces-{_alias}"] = {
+            "task": "shop.registry.purge_internal_nonces",
+            "schedule": 600.0,
+            "kwargs": {"context": _context},
+            "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
+        }
     for _name, (_task, _every) in _PERIODIC[_context].items():
         CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "schedule": _PERIODIC_SECONDS.get(_name, _every)}
 # Without a broker nobody runs celery beat: a thread of the serving process (runserver, gunicorn) runs
@@ -267,6 +294,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Reset emails per account and hour; further requests still answer 202 (a stranger cannot mail-bomb
+# a customer, nor make the customer's own request fail) and the links already sent stay valid.
+SHOP_PASSWORD_RESET_EMAILS_PER_HOUR: int = env.int("SHOP_PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
 # Where a reset email sends the customer: a storefront's own page (a template with {uid} and {token}),
 # or, when empty, the built-in reset page on SHOP_PUBLIC_URL.
 SHOP_PASSWORD_RESET_URL: str = env.str("SHOP_PASSWORD_RESET_URL", default="")
@@ -280,15 +310,23 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PAGINATION_CLASS": "shop.web.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Counted in Redis, or per process while Redis is unreachable (shop.web.counters): limits never switch off.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shop.web.throttles.AnonRateThrottle",
+        "shop.web.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("SHOP_THROTTLE_ANON", default="120/min"),
         "user": env.str("SHOP_THROTTLE_USER", default="600/min"),
+        # Sign-in: per IP; per account and client (IP, or the device cookie of an earlier sign-in) by minute
+        # and hour; failed sign-ins per account from clients without its device cookie (shop.web.throttles).
         "login": env.str("SHOP_THROTTLE_LOGIN", default="10/min"),
-        "login_identity": env.str("SHOP_THROTTLE_LOGIN_IDENTITY", default="5/min"),
+        "login_account": env.str("SHOP_THROTTLE_LOGIN_ACCOUNT", default="5/min"),
+        "login_account_hour": env.str("SHOP_THROTTLE_LOGIN_ACCOUNT_HOUR", default="20/hour"),
+        "login_failures": env.str("SHOP_THROTTLE_LOGIN_FAILURES", default="100/hour"),
+        "register": env.str("SHOP_THROTTLE_REGISTER", default="5/min"),
+        "password_reset": env.str("SHOP_THROTTLE_PASSWORD_RESET", default="5/min"),
+        "password_reset_confirm": env.str("SHOP_THROTTLE_PASSWORD_RESET_CONFIRM", default="10/min"),
         "webhook": env.str("SHOP_THROTTLE_WEBHOOK", default="1200/min"),
     },
     # Trust X-Forwarded-For only from this many proxies: with DRF's default (None) any client rotates the
@@ -314,7 +352,9 @@ SIMPLE_JWT: dict[str, Any] = {
     "UPDATE_LAST_LOGIN": True,
     "CHECK_REVOKE_TOKEN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": _secret("JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop"),
+    "SIGNING_KEY": _secret(
+        "JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop", min_bytes=MIN_HMAC_SECRET_BYTES
+    ),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -376,6 +416,9 @@ SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
 # Payments: which gateway adapter charges ("simulated" or "stripe"); every gateway call has a
 # timeout, bounded retries with jittered backoff for transient errors, and a circuit breaker.
 SHOP_PAYMENT_GATEWAY: str = env.str("SHOP_PAYMENT_GATEWAY", default="simulated")
+# Production refuses the simulator (its test tokens pay orders without money): `check --deploy` fails and
+# no payment starts. A staging shop may opt in explicitly.
+SHOP_ALLOW_SIMULATED_GATEWAY: bool = env.bool("SHOP_ALLOW_SIMULATED_GATEWAY", default=False)
 SHOP_GATEWAY_TIMEOUT_S: float = env.float("SHOP_GATEWAY_TIMEOUT_S", default=5.0)
 SHOP_GATEWAY_MAX_ATTEMPTS: int = env.int("SHOP_GATEWAY_MAX_ATTEMPTS", default=3)
 SHOP_GATEWAY_BACKOFF_S: float = env.float("SHOP_GATEWAY_BACKOFF_S", default=0.2)  # first retry's base wait
@@ -435,6 +478,7 @@ LOGGING: dict[str, Any] = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = SHOP_IN_CLUSTER_PATHS  # probes and internal calls speak plain HTTP in the cluster
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -3,6 +3,10 @@
 A process with ``SHOP_SERVE`` (a split-out service, or the main deployable once some contexts are
 split out) publishes only its own contexts: their public API, their pages and their admin pages. Another
 context's routes there would read or write tables that are not that context's real home.
+
+``SHOP_LISTENER`` says which listener this process is: ``all`` (the default: everything), ``public``
+(no ``/internal/`` routes at all: what the internet-facing listener should run) or ``internal``
+(only ``/internal/`` and the health probes: a listener reachable from inside the cluster only).
 """
 
 from __future__ import annotations
@@ -44,13 +48,20 @@ def _pages(context: str) -> str:
     return f"shop.{context}.urls.pages"
 
 
-urlpatterns: list[URLPattern | URLResolver] = [
+public: list[URLPattern | URLResolver] = [
     path("", include("shop.web.urls")),
     path("admin/", admin.site.urls),
-    path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
     *(path(prefix, include(f"shop.{context}.urls")) for context, prefix in PUBLIC_ROUTES.items() if serves(context)),
     *(path(prefix, include(_pages(context))) for context, prefix in PAGE_ROUTES.items() if serves(context)),
 ]
+internal: list[URLPattern | URLResolver] = [
+    path("internal/<str:context>/<str:method>", internal_call, name="internal-call"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = {
+    "public": public,
+    "internal": [path("", include("shop.web.health_urls")), *internal],
+}.get(settings.SHOP_LISTENER, [*public, *internal])
 
 handler400 = "shop.web.exceptions.bad_request"
 handler403 = "shop.web.exceptions.forbidden"

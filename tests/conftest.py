@@ -61,7 +61,10 @@ def _fast_and_isolated(settings: Any) -> Iterator[None]:
     from django.core.cache import cache
 
     from shop.registry import lookup
+    from shop.web import counters
 
+    counters.local.clear()  # throttle counters kept in this process (no Redis, or Redis away)
+    counters.shared.reset()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if hasattr(cache, "delete_pattern"):  # Redis: only this run's keys (the harness sets a per-process KEY_PREFIX);
         cache.delete_pattern("*")  # FLUSHDB would empty a parallel run's cache in the middle of its tests

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.test import Client
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
-from shop.registry.models import OutboxEvent
+from shop.registry.models import InternalCallNonce, OutboxEvent
 from shop.registry.router import alias_for_context
 
 
@@ -23,6 +23,14 @@ def outbox(context: str) -> QuerySet[OutboxEvent]:
 def connection_of(context: str) -> Any:
     """The connection a context's queries run on (for query-count assertions)."""
     return connections[alias_for_context(context)]
+
+
+def method_queries(captured: Any) -> list[str]:
+    """The statements a use case ran (from ``CaptureQueriesContext``), in every CI mode: with contexts
+    bound remote in-process, the internal transport's own bookkeeping (the nonce that makes each
+    signed call run once, ``shop.registry.replay``) runs on the same connection and is left out."""
+    nonces = InternalCallNonce._meta.db_table
+    return [q["sql"] for q in captured.captured_queries if nonces not in q["sql"]]
 
 
 def assert_problem(response: Any, status: int, code: str, *, resource: str | None = None) -> dict[str, Any]:

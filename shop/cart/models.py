@@ -37,10 +37,6 @@ class Cart(models.Model):
     def __str__(self) -> str:
         return f"cart {self.pk} of user {self.user_id}" if self.user_id else f"guest cart {self.pk}"
 
-    @property
-    def is_guest(self) -> bool:
-        return self.user_id is None
-
 
 class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")

@@ -296,8 +296,6 @@ class CartService:
     """In-process implementation of ``api.CartAPI``."""
 
     context: ClassVar[str] = api.CartAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def get_cart(self, *, owner: api.Owner) -> api.Cart:
         return get_cart(owner=owner)

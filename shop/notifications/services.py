@@ -318,8 +318,6 @@ class NotificationsService:
     """In-process implementation of ``api.NotificationsAPI``."""
 
     context: ClassVar[str] = api.NotificationsAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def list_for_customer(self, *, user_id: int, limit: int = api.MAX_LISTED) -> list[api.Notification]:
         limit = max(1, min(limit, api.MAX_LISTED))

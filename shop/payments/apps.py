@@ -21,14 +21,25 @@ def check_gateway_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
     from django.conf import settings
 
     found: list[CheckMessage] = []
+    real = "Set SHOP_PAYMENT_GATEWAY=stripe with SHOP_STRIPE_SECRET_KEY and SHOP_STRIPE_WEBHOOK_SECRET."
     if settings.SHOP_PAYMENT_GATEWAY == "simulated":
-        found.append(
-            Warning(
-                "SHOP_PAYMENT_GATEWAY is 'simulated': test tokens pay orders without money.",
-                hint="Set SHOP_PAYMENT_GATEWAY=stripe with SHOP_STRIPE_SECRET_KEY and SHOP_STRIPE_WEBHOOK_SECRET.",
-                id="shop.payments.W001",
+        if settings.PRODUCTION and not settings.SHOP_ALLOW_SIMULATED_GATEWAY:
+            found.append(
+                Error(
+                    "SHOP_PAYMENT_GATEWAY is 'simulated' (the default) in production: test tokens would pay "
+                    "orders without money, so no payment will start.",
+                    hint=f"{real} Only a staging shop may opt in, with SHOP_ALLOW_SIMULATED_GATEWAY=1.",
+                    id="shop.payments.E002",
+                )
             )
-        )
+        else:
+            found.append(
+                Warning(
+                    "SHOP_PAYMENT_GATEWAY is 'simulated': test tokens pay orders without money.",
+                    hint=real,
+                    id="shop.payments.W001",
+                )
+            )
     elif settings.SHOP_PAYMENT_GATEWAY == "stripe":
         for name in ("SHOP_STRIPE_SECRET_KEY", "SHOP_STRIPE_WEBHOOK_SECRET"):
             if not getattr(settings, name):

@@ -91,10 +91,6 @@ def subscription(name: str) -> Subscription:
     return _by_name[name]
 
 
-def all_subscriptions() -> list[Subscription]:
-    return list(_by_name.values())
-
-
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str] | None:
     """Celery router (``CELERY_TASK_ROUTES``): a context's own tasks (``shop.<ctx>.…``: sends,
     sweeps, expiries) go to its queue, so the worker holding that context's database runs them.

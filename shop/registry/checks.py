@@ -83,3 +83,13 @@ def validate(shop_contexts: Any, *, internal_secret: str) -> list[CheckMessage]:
 @register(Tags.compatibility)
 def check_shop_contexts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return validate(settings.SHOP_CONTEXTS, internal_secret=settings.SHOP_INTERNAL_SECRET)
+
+
+LISTENERS = ("all", "public", "internal")
+
+
+@register(Tags.urls)
+def check_listener(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.SHOP_LISTENER not in LISTENERS:
+        return [Error(f"SHOP_LISTENER must be one of {', '.join(LISTENERS)}", id="shop.E012")]
+    return []

@@ -24,28 +24,12 @@ from shop.kernel import context as call_context
 from shop.kernel.contracts import is_idempotent
 from shop.kernel.errors import ContextUnavailable, DomainError
 from shop.registry import codec, signing
+from shop.registry.breaker import ConcurrentCircuitBreaker
 from shop.registry.lookup import context_of
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class ConcurrentCircuitBreaker(pybreaker.CircuitBreaker):
-    """pybreaker holds its lock for the whole guarded call, which would serialise every remote call
-    to a context (one slow call blocks all threads). Here the lock guards only state changes.
-
-    Trade-off: in half-open state concurrent callers may each make a trial call instead of one.
-    """
-
-    def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._lock:
-            state = self.state
-        return state.call(func, *args, **kwargs)
-
-    def _inc_counter(self) -> None:
-        with self._lock:
-            super()._inc_counter()
 
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
@@ -95,9 +79,6 @@ def _transport(kind: str | None) -> httpx.BaseTransport:
 
 class RemoteContext:
     """Implements a context's Protocol by POSTing to ``/internal/<context>/<method>``."""
-
-    is_remote = True
-    shares_transaction = False
 
     def __init__(
         self,
@@ -205,7 +186,8 @@ class RemoteContext:
     def _send(self, base: str, path: str, method: str, body: bytes) -> Any:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         acting_user = call_context.acting_user_id.get() or ""
-        # Sign the path the server will see (a URL may carry a prefix), and the acting user with it.
+        # Sign the path the server will see (a URL may carry a prefix), and the acting user with it;
+        # every attempt gets a new nonce, so a retry is never refused as a replay of the first.
         signed_path = urlsplit(base).path + path
         headers.update(
             signing.signed_headers(

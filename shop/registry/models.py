@@ -1,4 +1,4 @@
-"""Outbox, inbox and dead letters. Migrated onto every context's database (see the router)."""
+"""Outbox, inbox, dead letters and internal-call nonces. Migrated onto every context's database (see the router)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,15 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} ← {self.topic} {self.event_id}"
+
+
+class InternalCallNonce(models.Model):
+    """A signed internal call's nonce, kept while its signature is valid so the call runs once.
+
+    On the database of the context the call was for: every process serving that context sees it."""
+
+    nonce = models.CharField(max_length=32, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.nonce

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from shop.kernel import context as call_context
 from shop.kernel.errors import DomainError
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE, problem, problem_for_domain_error
-from shop.registry import codec, signing
+from shop.registry import codec, replay, signing
 from shop.registry.contexts import CONTEXTS
 from shop.registry.lookup import local_by_name, protocol_for
 
@@ -47,11 +47,14 @@ def internal_call(request: HttpRequest, context: str, method: str) -> HttpRespon
     body = request.body
     acting_user = request.headers.get(signing.ACTING_USER_HEADER, "")
     secrets = [settings.SHOP_INTERNAL_SECRET, settings.SHOP_INTERNAL_SECRET_PREVIOUS]
+    timestamp = request.headers.get(signing.TIMESTAMP_HEADER, "")
+    nonce = request.headers.get(signing.NONCE_HEADER, "")
     if not signing.verify(
         secrets=secrets,
         method=request.method,
         path=request.path,
-        timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
+        timestamp=timestamp,
+        nonce=nonce,
         provided=request.headers.get(signing.SIGNATURE_HEADER),
         body=body,
         acting_user=acting_user,
@@ -69,6 +72,10 @@ def internal_call(request: HttpRequest, context: str, method: str) -> HttpRespon
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         return _problem_response(
             problem(status=400, code="invalid_arguments", title="Arguments do not match the contract", detail=str(exc))
+        )
+    if not replay.first_use(context=context, nonce=nonce, timestamp=int(timestamp)):
+        return _problem_response(
+            problem(status=401, code="replayed_call", title="This signed internal call was already received")
         )
     token = call_context.acting_user_id.set(acting_user or None)
     try:

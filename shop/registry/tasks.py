@@ -98,3 +98,13 @@ def sweep_outbox(context: str | None = None) -> int:
     if failure is not None:
         raise failure
     return sent
+
+
+@shared_task(name="shop.registry.purge_internal_nonces", acks_late=True)
+def purge_internal_nonces(context: str | None = None) -> int:
+    """Forget internal-call nonces past their signatures' window, on ``context``'s database (beat
+    sends one per database) or on every database this process has."""
+    from shop.registry import replay
+
+    aliases = [alias_for_context(context)] if context else context_aliases()
+    return sum(replay.purge(alias=alias) for alias in aliases)

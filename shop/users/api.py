@@ -84,6 +84,15 @@ class UserRegistered(Event):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PasswordResetAsked(Event):
+    """Someone asked for a reset link for ``email`` (an account or not). The users context handles
+    it off the request, so the answer takes the same time whether the account exists; other
+    contexts want ``PasswordResetRequested``, published when there is an account to reset."""
+
+    email: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PasswordResetRequested(Event):
     """Carries what the reset email needs: the link with its single-use token, never a password."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -20,7 +21,10 @@ from shop.kernel import ValidationFailed
 from shop.users import api, selectors
 from shop.users.api import AddressBookFull, EmailTaken, InvalidResetToken, WeakPassword, WrongPassword
 from shop.users.models import Address, User, normalize_email
+from shop.web import counters
 from shop.web.links import absolute_url
+
+logger = logging.getLogger(__name__)
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
@@ -113,9 +117,24 @@ def logout(*, refresh: str) -> None:
 
 # --- password reset -----------------------------------------------------------------------------
 def request_password_reset(*, email: str) -> None:
-    """Publish a reset link if the account exists. The caller answers the same either way."""
+    """Hand the request to the users worker (``send_password_reset``) and answer: the same work for
+    every address, so neither the answer nor its timing tells whether an account exists."""
+    with registry.atomic("users"):
+        registry.publish(api.PasswordResetAsked(email=normalize_email(email)))
+
+
+def send_password_reset(*, email: str) -> None:
+    """Publish a reset link if the account exists, at most ``SHOP_PASSWORD_RESET_EMAILS_PER_HOUR``
+    an hour: past it nothing is sent (the links already sent stay valid), so nobody can mail-bomb a
+    customer through this, nor make the customer's own request fail."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
+        return
+    if (
+        counters.hit(f"password_reset_emails:{user.pk}", window_s=3600).hits
+        > settings.SHOP_PASSWORD_RESET_EMAILS_PER_HOUR
+    ):
+        logger.info("password reset email skipped: hourly budget spent", extra={"user_id": user.pk})
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -209,8 +228,6 @@ class UsersService:
     """In-process implementation of ``api.UsersAPI``."""
 
     context: ClassVar[str] = api.UsersAPI.context  # a member of the Protocol, so mypy can match it
-    is_remote = False
-    shares_transaction = True
 
     def get_user(self, *, user_id: int) -> api.User:
         user = selectors.user_by_id(user_id=user_id)

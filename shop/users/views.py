@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +34,14 @@ from shop.users.serializers import (
 )
 from shop.web.pages import render_page
 from shop.web.pagination import PagePagination, page_schema
-from shop.web.throttles import LoginIdentityRateThrottle, LoginRateThrottle
+from shop.web.throttles import (
+    LOGIN_THROTTLES,
+    LoginFailureCeiling,
+    PasswordResetConfirmRateThrottle,
+    PasswordResetRateThrottle,
+    RegisterRateThrottle,
+    remember_login_device,
+)
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
 
@@ -46,7 +54,7 @@ def _user(request: Request) -> User:
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = [RegisterRateThrottle]
 
     @extend_schema(request=RegisterInput, responses={201: UserOutput, 400: PROBLEM, 409: PROBLEM}, tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -57,13 +65,21 @@ class RegisterView(APIView):
 
 
 class LoginView(TokenObtainPairView):
-    """Obtain an access/refresh pair. Throttled per IP and per email."""
+    """Obtain an access/refresh pair. Throttled per IP, per account and client, and per account
+    for failures from unknown clients; a success leaves a device cookie that marks this client as
+    the account's own (``shop.web.throttles``)."""
 
-    throttle_classes = [LoginRateThrottle, LoginIdentityRateThrottle]
+    throttle_classes = LOGIN_THROTTLES
 
     @extend_schema(responses={200: TokenPairOutput, 400: PROBLEM, 401: PROBLEM, 429: PROBLEM}, tags=["auth"])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            LoginFailureCeiling().record_failure(request)
+            raise
+        remember_login_device(request, response)
+        return response
 
 
 class RefreshView(TokenRefreshView):
@@ -89,7 +105,7 @@ class PasswordResetRequestView(APIView):
     """Always 202, whether or not the email has an account: no account enumeration."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle, LoginIdentityRateThrottle]
+    throttle_classes = [PasswordResetRateThrottle]  # per IP only: no per-email 429 a stranger could cause
 
     @extend_schema(request=PasswordResetRequestInput, responses={202: AcceptedOutput, 400: PROBLEM}, tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -104,7 +120,7 @@ class PasswordResetRequestView(APIView):
 
 class PasswordResetConfirmView(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = [PasswordResetConfirmRateThrottle]
 
     @extend_schema(request=PasswordResetConfirmInput, responses={204: None, 400: PROBLEM}, tags=["auth"])
     def post(self, request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Request id in and out, and one structured access-log line per request."""
+"""Request id in and out, in-cluster requests behind a TLS proxy, and one access-log line per request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from shop.kernel import context as call_context
@@ -37,6 +38,26 @@ class RequestIDMiddleware:
             call_context.request_id.reset(token)
         response[HEADER] = request_id
         return response
+
+
+class InClusterMiddleware:
+    """Probes and internal calls come from inside the cluster, not through the public proxy: a
+    kubelet's probe has the pod's IP as ``Host``, a calling context the Service's name, and neither
+    has ``X-Forwarded-Proto``. On those paths only (``SHOP_IN_CLUSTER_PATHS``, also
+    ``SECURE_REDIRECT_EXEMPT`` in production) the ``Host`` is taken as sent instead of checked
+    against ``ALLOWED_HOSTS``: nothing there builds a URL from it, and internal calls are signed.
+    Every public path keeps the host check and the HTTPS redirect. Sits before both."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.paths = [re.compile(pattern) for pattern in settings.SHOP_IN_CLUSTER_PATHS]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info.lstrip("/")
+        if any(pattern.search(path) for pattern in self.paths):
+            # Django's own host reading, minus the ALLOWED_HOSTS validation.
+            request.get_host = request._get_raw_host  # type: ignore[method-assign,attr-defined]
+        return self.get_response(request)
 
 
 class AccessLogMiddleware:

@@ -10,15 +10,18 @@ import inspect
 import socket
 import threading
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
+from django.test.utils import CaptureQueriesContext
 
 from shop import registry
 from shop.registry.client import RemoteContext
 from shop.registry.inprocess import InProcessWSGIApp
+from tests import helpers
 
 T = TypeVar("T")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -42,6 +45,20 @@ def remote_in_process(protocol: type[T], *, app: WSGIApp | None = None, **option
 def remote(protocol: type[T], *, urls: list[str], **options: Any) -> T:
     options.setdefault("secret", settings.SHOP_INTERNAL_SECRET)
     return RemoteContext(protocol=protocol, urls=urls, **options)  # type: ignore[return-value]
+
+
+@contextmanager
+def method_queries(connection: Any, *, exactly: int | None = None, at_most: int | None = None) -> Iterator[None]:
+    """What a method costs on ``connection``, whichever the binding: the server's nonce bookkeeping
+    (each signed call runs once, ``shop.registry.replay``) is the transport's, not the method's."""
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    queries = helpers.method_queries(captured)
+    listing = "\n".join(queries)
+    if exactly is not None:
+        assert len(queries) == exactly, f"{len(queries)} queries, {exactly} expected:\n{listing}"
+    if at_most is not None:
+        assert len(queries) <= at_most, f"{len(queries)} queries, at most {at_most} expected:\n{listing}"
 
 
 def closed_port() -> int:

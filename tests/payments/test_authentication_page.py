@@ -138,7 +138,10 @@ def test_the_json_form_answers_already_decided_with_409(order_for: OrderFor) -> 
 
     assert_problem(again, 409, "authentication_already_decided")
     assert_problem(
-        APIClient().post(f"{JSON_FORM}sim_pay_nope/", {"approve": True}, format="json"), 404, "not_found", resource="payment"
+        APIClient().post(f"{JSON_FORM}sim_pay_nope/", {"approve": True}, format="json"),
+        404,
+        "not_found",
+        resource="payment",
     )
     assert Payment.objects.get().status == "succeeded"
 

@@ -143,7 +143,7 @@ def test_arguments_outside_the_contract_are_refused(body: bytes) -> None:
     ("path", "code"),
     [
         pytest.param("/internal/users/delete_everything", "unknown_method", id="unknown-method"),
-        pytest.param("/internal/users/is_remote", "unknown_method", id="service-attribute-not-in-protocol"),
+        pytest.param("/internal/users/context", "unknown_method", id="protocol-attribute-not-a-method"),
         pytest.param("/internal/users/_validate_password", "unknown_method", id="private-name"),
         pytest.param("/internal/nowhere/get_user", "unknown_context", id="unknown-context"),
     ],

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.factories import UserFactory
 from tests.helpers import outbox
@@ -107,6 +108,17 @@ def test_change_password_enforces_the_password_rules(login):
     assert user.check_password(UserFactory.PASSWORD)
 
 
+@pytest.fixture
+def ask_reset(api_client, django_capture_on_commit_callbacks):
+    """POST a reset request and run what its commit starts: the users worker's follow-up (eager here)."""
+
+    def ask(email: str):
+        with django_capture_on_commit_callbacks(using=alias_for_context("users"), execute=True):
+            return api_client.post(RESET, {"email": email})
+
+    return ask
+
+
 def _reset_link(email: str) -> tuple[str, str]:
     payload = outbox("users").filter(topic="users.PasswordResetRequested").latest("created_at").payload
     assert payload["email"] == email
@@ -115,20 +127,38 @@ def _reset_link(email: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def test_reset_request_answers_the_same_whether_or_not_the_account_exists(api_client):
+def test_reset_request_answers_the_same_whether_or_not_the_account_exists(api_client, ask_reset):
     UserFactory(email="known@example.com")
     known = api_client.post(RESET, {"email": "known@example.com"})
-    unknown = api_client.post(RESET, {"email": "unknown@example.com"})
+    unknown = api_client.post(RESET, {"email": "Unknown@example.com"})
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    topics = list(outbox("users").values_list("topic", "payload"))
-    assert [t for t, _ in topics] == ["users.PasswordResetRequested"]
-    assert topics[0][1]["email"] == "known@example.com"
+    # The request only hands the address to the users worker, whatever it is.
+    asked = list(outbox("users").order_by("created_at").values_list("topic", "payload"))
+    assert [(t, p["email"]) for t, p in asked] == [
+        ("users.PasswordResetAsked", "known@example.com"),
+        ("users.PasswordResetAsked", "unknown@example.com"),
+    ]
+
+    for email in ("known@example.com", "unknown@example.com"):
+        assert ask_reset(email).status_code == 202
+    links = list(outbox("users").filter(topic="users.PasswordResetRequested").values_list("payload", flat=True))
+    assert [link["email"] for link in links] == ["known@example.com"]
 
 
-def test_reset_confirm_sets_the_password_once(api_client):
+def test_reset_emails_per_account_are_capped_silently(ask_reset, settings):
+    """A stranger asking again and again neither floods the customer's mailbox nor gets a refusal
+    that the customer's own request would share."""
+    settings.SHOP_PASSWORD_RESET_EMAILS_PER_HOUR = 2
+    UserFactory(email="popular@example.com")
+    answers = [ask_reset("popular@example.com").status_code for _ in range(4)]
+    assert answers == [202] * 4
+    assert outbox("users").filter(topic="users.PasswordResetRequested").count() == 2
+
+
+def test_reset_confirm_sets_the_password_once(api_client, ask_reset):
     user = UserFactory(email="forgot@example.com")
-    api_client.post(RESET, {"email": "forgot@example.com"})
+    ask_reset("forgot@example.com")
     uid, token = _reset_link("forgot@example.com")
     response = api_client.post(CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD})
     assert response.status_code == 204
@@ -141,9 +171,9 @@ def test_reset_confirm_sets_the_password_once(api_client):
     assert user.check_password(NEW_PASSWORD)
 
 
-def test_reset_token_expires(api_client, settings):
+def test_reset_token_expires(api_client, ask_reset, settings):
     UserFactory(email="late@example.com")
-    api_client.post(RESET, {"email": "late@example.com"})
+    ask_reset("late@example.com")
     uid, token = _reset_link("late@example.com")
     settings.PASSWORD_RESET_TIMEOUT = -1
     response = api_client.post(CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD})

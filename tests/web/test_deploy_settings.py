@@ -6,45 +6,14 @@ settings are read once per process and the test process runs with test settings.
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.web.production import ROOT, manage, production_env
+
 REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET")
-
-
-def production_env(**overrides: str | None) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", ""),
-        "SHOP_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-        "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "shop.example",
-        "SHOP_PUBLIC_URL": "https://shop.example",
-        "SHOP_PAYMENT_GATEWAY": "stripe",
-        "SHOP_STRIPE_SECRET_KEY": "sk_live_" + secrets.token_urlsafe(24),
-        "SHOP_STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'unused-deploy-check.sqlite3'}",
-    }
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings() -> None:
@@ -90,14 +59,16 @@ def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
 @pytest.mark.parametrize(
     ("overrides", "flagged"),
     [
-        ({"SHOP_PAYMENT_GATEWAY": "simulated"}, "shop.payments.W001"),
-        ({"SHOP_STRIPE_SECRET_KEY": None}, "shop.payments.E001"),
-        ({"SHOP_STRIPE_WEBHOOK_SECRET": ""}, "shop.payments.E001"),
+        pytest.param({"SHOP_PAYMENT_GATEWAY": None}, "shop.payments.E002", id="no-gateway-chosen"),
+        pytest.param({"SHOP_PAYMENT_GATEWAY": "simulated"}, "shop.payments.E002", id="simulated"),
+        pytest.param({"SHOP_STRIPE_SECRET_KEY": None}, "shop.payments.E001", id="stripe-without-key"),
+        pytest.param({"SHOP_STRIPE_WEBHOOK_SECRET": ""}, "shop.payments.E001", id="stripe-without-webhook-secret"),
     ],
 )
-def test_a_deployment_without_a_real_gateway_is_flagged(overrides: dict[str, str | None], flagged: str) -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))
-    assert result.returncode != 0
+def test_a_deployment_without_a_real_gateway_fails_check_deploy(overrides: dict[str, str | None], flagged: str) -> None:
+    """Errors, not warnings: the plain ``check --deploy`` exits non-zero (it exited 0 on the simulator)."""
+    result = manage("check", "--deploy", env=production_env(**overrides))
+    assert result.returncode != 0, result.stdout + result.stderr
     assert flagged in result.stderr + result.stdout
 
 
@@ -116,3 +87,23 @@ def test_a_malformed_public_url_fails_every_start() -> None:
     result = manage("check", env=production_env(SHOP_ENV=None, SHOP_PUBLIC_URL="shop.example:8000"))
     assert result.returncode != 0
     assert "web.E001" in result.stdout + result.stderr
+
+
+def test_a_staging_shop_may_opt_in_to_the_simulator() -> None:
+    env = production_env(SHOP_PAYMENT_GATEWAY="simulated", SHOP_ALLOW_SIMULATED_GATEWAY="1")
+    result = manage("check", "--deploy", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "shop.payments.W001" in result.stderr + result.stdout  # still said out loud
+
+
+@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET", "SHOP_INTERNAL_SECRET_PREVIOUS"])
+def test_production_refuses_a_short_hmac_secret(name: str) -> None:
+    """HS256 and the internal signatures want keys of at least 256 bits: 31 bytes are refused, 32 pass."""
+    refused = manage("check", "--deploy", env=production_env(**{name: "x" * 31}))
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert f"{name} must be at least 32 bytes" in refused.stderr
+    assert "x" * 31 not in refused.stderr + refused.stdout  # the value itself is never printed
+
+    accepted = manage("check", "--deploy", env=production_env(**{name: "é" * 16}))  # 16 characters, 32 bytes
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr

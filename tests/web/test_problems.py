@@ -125,5 +125,6 @@ def test_django_level_400_and_403_handlers_are_problems_too() -> None:
 
 
 def test_a_disallowed_host_gets_a_problem_400() -> None:
-    response = Client(raise_request_exception=False).get("/healthz", HTTP_HOST="evil.example")
+    """On public paths (probes and internal calls take the Host as sent: test_probes_in_production)."""
+    response = Client(raise_request_exception=False).get("/api/v1/catalog/products/", HTTP_HOST="evil.example")
     assert_problem(response, 400, "bad_request")

@@ -1,17 +1,21 @@
-"""Stock and reservations: ``CatalogService`` (the in-process ``CatalogAPI``) and the staff-side
-stock functions (``adjust_stock``, ``expire_reservations``).
+"""Stock and reservations: ``CatalogService`` (the in-process ``CatalogAPI``: ``get_variants``,
+``reserve``, ``commit``, ``release``), the expiry of holds (``expire_reservations``) and staff's
+``adjust_stock``.
 
-How overselling is impossible: a hold is one conditional ``UPDATE stock SET reserved = reserved + q
-WHERE on_hand >= reserved + q`` per line, all lines in one transaction on the catalog's database,
-taken in SKU order (so two baskets never deadlock). A line that matches no row rolls back every
-line. The database's CHECK (reserved <= on_hand) is the last line of defence.
+How overselling is impossible: ``reserve`` locks the stock rows of every line (``SELECT … FOR
+UPDATE``, in SKU order, so two baskets never deadlock), checks availability on those locked rows,
+then raises ``reserved`` for all lines in one ``UPDATE``, all in one transaction on the catalog's
+database: a single short line rolls back every line (``OutOfStock`` names each shortage). The
+database's CHECK (reserved <= on_hand) is the last line of defence. A hold costs the same four
+statements whatever the number of lines.
 
-How a reservation id reserves once: its rows are inserted *before* the stock updates, so a
+How a reservation id reserves once: its rows are inserted *before* the stock is locked, so a
 concurrent call with the same id blocks on the unique index (reservation_id, variant) until the
 first one commits (-> ``IntegrityError``, answered with the stored reservation) or rolls back.
 
 Every change of ``on_hand`` or ``reserved`` writes a ``StockMovement`` with the values after it,
-publishes ``StockLow`` when available stock crosses the threshold, and invalidates the read cache.
+publishes ``StockLow`` when available stock crosses the threshold, and invalidates the read cache
+after commit.
 """
 
 from __future__ import annotations
@@ -377,8 +381,6 @@ class CatalogService:
     """In-process implementation of ``api.CatalogAPI``."""
 
     context: ClassVar[str] = api.CatalogAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def get_variants(self, *, skus: Sequence[str]) -> list[api.Variant]:
         if isinstance(skus, str | bytes):

@@ -388,7 +388,3 @@ def update_variant(
                 registry.publish(api.ProductPriceChanged(sku=variant.sku, old_price=old_price, new_price=new_price))
             invalidate_catalog()
     return variant
-
-
-def deactivate_variant(*, sku: str) -> Variant:
-    return update_variant(sku=sku, is_active=False)

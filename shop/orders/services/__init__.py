@@ -16,8 +16,6 @@ class OrdersService:
     """In-process implementation of ``api.OrdersAPI``."""
 
     context: ClassVar[str] = api.OrdersAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def get_order(self, *, order_id: int) -> api.Order:
         order = selectors.order_by_id(order_id=order_id)

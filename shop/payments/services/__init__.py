@@ -20,8 +20,6 @@ class PaymentsService:
     """In-process implementation of ``api.PaymentsAPI``."""
 
     context: ClassVar[str] = api.PaymentsAPI.context
-    is_remote = False
-    shares_transaction = True
 
     def start_payment(
         self,

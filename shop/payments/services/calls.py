@@ -5,6 +5,7 @@ business answers do not), and a ledger row per attempt."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ import pybreaker
 from django.conf import settings
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from shop import registry
 from shop.payments.models import Payment, Transaction
 from shop.payments.services.gateways.base import GatewayError, TransientGatewayError
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_breakers_lock = threading.Lock()
 
 
 class Unavailable(Exception):
@@ -31,16 +34,20 @@ class Unavailable(Exception):
 
 
 def breaker(gateway: str) -> pybreaker.CircuitBreaker:
-    if gateway not in _breakers:
-        _breakers[gateway] = pybreaker.CircuitBreaker(
-            fail_max=5, reset_timeout=30, exclude=[lambda exc: not isinstance(exc, TransientGatewayError)]
-        )
-    return _breakers[gateway]
+    """The gateway's breaker: concurrent calls run side by side (pybreaker's own would hold its lock
+    for the whole gateway call, so a threaded server would pay one order at a time per process)."""
+    with _breakers_lock:
+        if gateway not in _breakers:
+            _breakers[gateway] = registry.ConcurrentCircuitBreaker(
+                fail_max=5, reset_timeout=30, exclude=[lambda exc: not isinstance(exc, TransientGatewayError)]
+            )
+        return _breakers[gateway]
 
 
 def reset_breakers() -> None:
     """Tests start each with closed breakers."""
-    _breakers.clear()
+    with _breakers_lock:
+        _breakers.clear()
 
 
 def record(

@@ -38,7 +38,7 @@ from shop.catalog.services import CatalogService
 from shop.kernel import Conflict, Money
 from shop.registry import codec
 from tests.catalog.factories import ProductFactory, VariantFactory
-from tests.contracts.kit import remote_in_process
+from tests.contracts.kit import method_queries, remote_in_process
 from tests.helpers import connection_of
 
 TTL = 600
@@ -117,17 +117,17 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
 
 
 def test_get_variants_keeps_the_callers_order_skips_unknown_and_duplicates_in_one_query(
-    catalog_api: CatalogAPI, django_assert_num_queries: Any
+    catalog_api: CatalogAPI,
 ) -> None:
     a, b, c = (VariantFactory.create() for _ in range(3))
 
-    with django_assert_num_queries(1, connection=connection_of("catalog")):
+    with method_queries(connection_of("catalog"), exactly=1):
         got = catalog_api.get_variants(skus=[c.sku, "NO-SUCH-SKU", a.sku, c.sku, b.sku])
 
     assert [v.sku for v in got] == [c.sku, a.sku, b.sku]
 
 
-def test_get_variants_is_one_query_for_500_skus(catalog_api: CatalogAPI, django_assert_num_queries: Any) -> None:
+def test_get_variants_is_one_query_for_500_skus(catalog_api: CatalogAPI) -> None:
     product = ProductFactory.create()
     variants = VariantRow.objects.bulk_create(
         VariantRow(product=product, sku=f"BULK-{i:03d}", price_amount=Decimal("1.00")) for i in range(MAX_SKUS_PER_CALL)
@@ -135,7 +135,7 @@ def test_get_variants_is_one_query_for_500_skus(catalog_api: CatalogAPI, django_
     Stock.objects.bulk_create(Stock(variant=v, on_hand=i) for i, v in enumerate(variants))
     skus = [v.sku for v in reversed(variants)]
 
-    with django_assert_num_queries(1, connection=connection_of("catalog")):
+    with method_queries(connection_of("catalog"), exactly=1):
         got = catalog_api.get_variants(skus=skus)
 
     assert [v.sku for v in got] == skus

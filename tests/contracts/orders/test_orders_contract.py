@@ -21,7 +21,7 @@ from shop.orders.api import (
     StatusChange,
 )
 from shop.orders.services import OrdersService, checkout, idempotency, lifecycle
-from tests.contracts.kit import assert_implements
+from tests.contracts.kit import assert_implements, method_queries
 from tests.factories import UserFactory
 from tests.helpers import connection_of
 from tests.orders.conftest import ADDRESS, fill_cart
@@ -105,10 +105,8 @@ def test_a_missing_order_is_not_found_and_named_an_order(orders_api: OrdersAPI) 
     assert (missing.value.code, missing.value.resource) == ("not_found", "order")
 
 
-def test_get_orders_keeps_the_callers_order_in_fixed_queries(
-    orders_api: OrdersAPI, placed: Order, django_assert_max_num_queries: Any
-) -> None:
-    with django_assert_max_num_queries(3, connection=connection_of("orders")):
+def test_get_orders_keeps_the_callers_order_in_fixed_queries(orders_api: OrdersAPI, placed: Order) -> None:
+    with method_queries(connection_of("orders"), at_most=3):
         got = orders_api.get_orders(order_ids=[987654, placed.id, placed.id])
     assert [o.id for o in got] == [placed.id]
     assert orders_api.get_orders(order_ids=[]) == []

@@ -18,7 +18,7 @@ from shop.registry import codec
 from shop.users.api import Address, AddressNotFound, User, UserNotFound, UsersAPI
 from shop.users.models import User as UserModel
 from shop.users.services import UsersService
-from tests.contracts.kit import remote_in_process
+from tests.contracts.kit import method_queries, remote_in_process
 from tests.factories import AddressFactory, UserFactory
 from tests.helpers import connection_of
 
@@ -77,12 +77,10 @@ def test_an_unknown_user_is_not_found_and_named_a_user(users_api: UsersAPI) -> N
     assert caught.value.extra == {"user_id": 987_654_321}
 
 
-def test_get_users_keeps_the_callers_order_and_skips_missing_ids_in_one_query(
-    users_api: UsersAPI, django_assert_num_queries: Any
-) -> None:
+def test_get_users_keeps_the_callers_order_and_skips_missing_ids_in_one_query(users_api: UsersAPI) -> None:
     first, second, third = (UserFactory.create() for _ in range(3))
 
-    with django_assert_num_queries(1, connection=connection_of("users")):
+    with method_queries(connection_of("users"), exactly=1):
         got = users_api.get_users(user_ids=[third.pk, 987_654_321, first.pk, second.pk])
 
     assert [u.id for u in got] == [third.pk, first.pk, second.pk]

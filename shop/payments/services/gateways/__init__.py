@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from shop.payments.api import GatewayUnavailable
 from shop.payments.services.gateways.base import Gateway
 from shop.payments.services.gateways.simulated import SimulatedGateway
 
@@ -18,9 +19,14 @@ GATEWAYS: tuple[str, ...] = ("simulated", "stripe")
 
 
 def get_gateway(name: str | None = None) -> Gateway:
-    """The adapter named ``name``, or the configured one; ``ImproperlyConfigured`` for any other."""
+    """The adapter named ``name``, or the configured one; ``ImproperlyConfigured`` for any other.
+
+    In production the simulator answers ``GatewayUnavailable`` unless ``SHOP_ALLOW_SIMULATED_GATEWAY``
+    (a staging shop): even a deployment that skipped ``check --deploy`` takes no order for free."""
     chosen = name or settings.SHOP_PAYMENT_GATEWAY
     if chosen == "simulated":
+        if settings.PRODUCTION and not settings.SHOP_ALLOW_SIMULATED_GATEWAY:
+            raise GatewayUnavailable(reason="the simulated gateway is refused in production")
         return SimulatedGateway()
     if chosen == "stripe":
         from shop.payments.services.gateways.stripe import StripeGateway
