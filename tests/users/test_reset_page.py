@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
+from shop.registry.router import alias_for_context
 from tests.factories import UserFactory
 from tests.helpers import outbox
 
@@ -22,7 +23,10 @@ BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 
 
 def reset_url_for(email: str) -> str:
-    assert APIClient().post("/api/v1/auth/password-reset/", {"email": email}, format="json").status_code == 202
+    """Ask for a reset and run what its commit starts (the users worker's follow-up, eager here)."""
+    with TestCase.captureOnCommitCallbacks(using=alias_for_context("users"), execute=True):
+        response = APIClient().post("/api/v1/auth/password-reset/", {"email": email}, format="json")
+    assert response.status_code == 202
     payload = outbox("users").filter(topic="users.PasswordResetRequested").latest("created_at").payload
     return str(payload["reset_url"])
 

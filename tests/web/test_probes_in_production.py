@@ -65,7 +65,7 @@ def test_probes_and_internal_calls_work_from_inside_the_cluster() -> None:
     assert (answers["readyz"]["status"], answers["readyz"]["state"]) == (200, "ok")
     assert answers["healthz_by_public_name"]["status"] == 200  # plain HTTP: no redirect to https
     # The internal call ran: a business answer from the users context, not a 301 or a 400.
-    assert (answers["internal"]["status"], answers["internal"]["state"]) == (404, "user_not_found")
+    assert (answers["internal"]["status"], answers["internal"]["state"]) == (404, "not_found")
 
 
 def test_public_paths_keep_their_host_check_and_https_redirect() -> None:
