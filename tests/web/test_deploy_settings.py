@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from shop.web.jwt_keys import generate_private_key_pem
+
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET")
+REQUIRED_SECRETS = ("SECRET_KEY", "SHOP_INTERNAL_SECRET")
+JWT_PRIVATE_KEY = generate_private_key_pem()
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -24,7 +27,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "HOME": os.environ.get("HOME", ""),
         "SHOP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        "JWT_PRIVATE_KEY": JWT_PRIVATE_KEY,
         "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "shop.example",
         "SHOP_PAYMENT_GATEWAY": "stripe",
@@ -72,7 +75,7 @@ def test_production_refuses_to_start_without_a_secret(missing: str, how: str) ->
 
 def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
     """What gunicorn does first: the failure happens at boot, not at the first login."""
-    env = production_env(JWT_SIGNING_KEY=None)
+    env = production_env(JWT_PRIVATE_KEY=None)
     result = subprocess.run(
         [sys.executable, "-c", "import shop.wsgi"],
         check=False,
@@ -83,7 +86,7 @@ def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
         timeout=60,
     )
     assert result.returncode != 0
-    assert "JWT_SIGNING_KEY must be set" in result.stderr
+    assert "JWT_PRIVATE_KEY (where tokens are minted) or JWT_PUBLIC_KEYS (verify only) must be set" in result.stderr
 
 
 @pytest.mark.parametrize(

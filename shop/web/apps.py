@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "shop.web"
+    label = "web"
+    verbose_name = "HTTP edge"
+
+    def ready(self) -> None:
+        from shop.web import tokens
+
+        tokens.install()  # every JWT signed and verified with the keyring (shop.web.jwt_keys)
