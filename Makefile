@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+NGINX ?= /usr/sbin/nginx
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt constraints.txt | md5sum | cut -c1-10)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt constraints.txt | md5sum | cut -c1-10)
 
@@ -69,13 +70,24 @@ bench: install-dev
 
 ## The customer journey end to end over real processes (gunicorn, Celery, PostgreSQL, Redis, RabbitMQ, SMTP):
 ## one deployable, then payments and notifications split into their own services, then faults.
-e2e: install-dev
+e2e: install-dev gateway-nginx
 	SHOP_E2E=1 $(PY) -m pytest tests/e2e -v $(PYTEST_ARGS)
 
-## The split topology in the foreground (main :8100, payments :8101, notifications :8102); Ctrl-C stops all.
+## The split topology in the foreground (main :8100, payments :8101, notifications :8102, the nginx gateway in front
+## of them :8103); Ctrl-C stops all.
 .PHONY: run-split
-run-split: install-dev
+run-split: install-dev gateway-nginx
 	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
+
+## Debian's nginx, the gateway in front of the split topology (make e2e, make run-split); never started as a service.
+.PHONY: gateway-nginx
+gateway-nginx:
+	@test -x $(NGINX) || { \
+	  echo "installing Debian's nginx for the gateway (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	}
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

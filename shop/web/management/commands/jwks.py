@@ -32,7 +32,7 @@ def read_public_key(path: str) -> PublicKey:
         algorithm_of(key)
     except Exception as exc:
         raise CommandError(f"{path}: not an Ed25519 or RSA PEM key ({exc})") from exc
-    return key  # type: ignore[no-any-return]
+    return key
 
 
 class Command(BaseCommand):
