@@ -7,6 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 NGINX ?= /usr/sbin/nginx
+IMAGE ?= shop:latest
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt constraints.txt | md5sum | cut -c1-10)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt constraints.txt | md5sum | cut -c1-10)
 
@@ -44,7 +45,7 @@ run: install
 
 ## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones),
 ## then the search tests once more on SQLite.
-test: install-dev
+test: install-dev gateway-nginx
 	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/ruff check .
 	$(PY) -m tests.harness $(PYTEST_ARGS)
@@ -78,6 +79,25 @@ e2e: install-dev gateway-nginx
 .PHONY: run-split
 run-split: install-dev gateway-nginx
 	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
+
+## The deployment artefacts, checked offline (also part of `make test`): hadolint on the Dockerfile, both Kustomize
+## overlays built and schema-validated, compose.yaml against the Compose schema, the generated gateway files.
+.PHONY: deploy-check image image-smoke compose-secrets
+deploy-check: install-dev
+	$(PY) -m tests.harness tests/deploy tests/registry/test_gateway.py
+
+## The image (Dockerfile), with a Docker engine: the running one, else Debian's docker.io started for the build
+## only. Offline, the Python base image is made locally with debootstrap (deploy/docker/image.sh). IMAGE=shop:latest
+image:
+	IMAGE=$(IMAGE) deploy/docker/image.sh build
+
+## Runs the image's migrate and web roles against this machine's PostgreSQL and asks /readyz (after make image).
+image-smoke:
+	IMAGE=$(IMAGE) deploy/docker/image.sh smoke
+
+## The credentials compose.yaml mounts as Docker secrets, generated once into deploy/compose/secrets/ (git-ignored).
+compose-secrets: install
+	deploy/compose/make-secrets.sh
 
 ## Debian's nginx, the gateway in front of the split topology (make e2e, make run-split); never started as a service.
 .PHONY: gateway-nginx

@@ -61,6 +61,8 @@ def _secret(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY: str = _secret("SECRET_KEY", _DEV_SECRET)
+# Old keys still accepted for what they signed (sessions, reset links, signed links) while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG: bool = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -259,7 +261,7 @@ for _context in CONTEXTS:
 # CELERY_BEAT_SCHEDULE itself (shop.registry.scheduler). Off: nothing periodic runs, and the log says so.
 SHOP_EMBEDDED_SCHEDULER: bool = env.bool("SHOP_EMBEDDED_SCHEDULER", default=not TESTING)
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
-SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
+SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="") or "{}"))  # set but empty: none
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
 for _context in CONTEXTS if _remote == ["all"] else _remote:
     # Test mode: the HTTP client reaches this same app in-process through httpx.WSGITransport.
