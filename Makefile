@@ -86,6 +86,15 @@ run-split: install-dev gateway-nginx
 deploy-check: install-dev
 	$(PY) -m tests.harness tests/deploy tests/registry/test_gateway.py
 
+## The committed gateway files, regenerated from the URLconf (tests/deploy fails when they are stale): the Ingress
+## of base and of the split overlay, the nginx file of compose.yaml's split profile.
+SPLIT_UPSTREAMS := --upstream payments=payments-web:8000 --upstream notifications=notifications-web:8000
+.PHONY: gateway-files
+gateway-files: install
+	$(PY) manage.py gateway_config --format ingress --default web:8000 > deploy/k8s/base/ingress.yaml
+	$(PY) manage.py gateway_config --format ingress --default web:8000 $(SPLIT_UPSTREAMS) > deploy/k8s/overlays/split/ingress.yaml
+	$(PY) manage.py gateway_config --format nginx --listen 8080 --default web:8000 $(SPLIT_UPSTREAMS) > deploy/compose/gateway.conf
+
 ## The image (Dockerfile), with a Docker engine: the running one, else Debian's docker.io started for the build
 ## only. Offline, the Python base image is made locally with debootstrap (deploy/docker/image.sh). IMAGE=shop:latest
 image:

@@ -109,7 +109,7 @@ def test_the_compose_gateway_is_the_one_generated_from_the_urlconf() -> None:
         ),
         listen="8080",
     )
-    assert (ROOT / "deploy" / "compose" / "gateway.conf").read_text() == expected, "regenerate: see docs/deploy.md"
+    assert (ROOT / "deploy" / "compose" / "gateway.conf").read_text() == expected, "deploy/compose/gateway.conf is stale: make gateway-files"
 
 
 @pytest.mark.parametrize("secret", ["jwt_private_key", "database_url", "secret_key"])

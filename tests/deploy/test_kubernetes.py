@@ -153,9 +153,9 @@ def test_the_split_services_find_each_other_by_service_name() -> None:
     ],
 )
 def test_the_ingress_is_the_one_generated_from_the_urlconf(path: str, upstreams: dict[str, str]) -> None:
-    """Regenerate with the command in the file's first line if this fails: the routes changed."""
+    """The routes changed if this fails: `make gateway-files` regenerates the committed files."""
     expected = gateway.ingress(gateway.context_routes(), gateway.Topology(default="web:8000", upstreams=upstreams))
-    assert (K8S / path).read_text() == expected, f"{path} drifted: manage.py gateway_config --format ingress …"
+    assert (K8S / path).read_text() == expected, f"{path} is stale: make gateway-files"
 
 
 def test_the_committed_ingress_routes_to_services_of_the_build() -> None:

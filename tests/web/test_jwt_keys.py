@@ -237,3 +237,30 @@ def test_the_rotation_document_keeps_the_old_key_until_its_longest_token_expires
     assert abs(entries[kid(old)]["exp"] - (time.time() + longest)) < 60
     with override_settings(SHOP_JWT_PRIVATE_KEY=new, SHOP_JWT_PUBLIC_KEYS=json.dumps(document)):
         assert me(token) == 200
+
+
+@pytest.mark.django_db(False)
+def test_only_a_process_that_does_not_serve_users_may_run_on_public_keys_alone() -> None:
+    """Sign-in and refresh mint tokens: a verify-only process serving users would fail at the first login."""
+    jwks = jwks_of(generate_private_key_pem())
+    probe = [sys.executable, "-c", "import shop.wsgi"]
+    serving_users = subprocess.run(
+        probe,
+        env=production_env(JWT_PUBLIC_KEYS=jwks),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert serving_users.returncode != 0 and "serves users" in serving_users.stderr
+    payments_only = subprocess.run(
+        probe,
+        env=production_env(JWT_PUBLIC_KEYS=jwks, SHOP_SERVE="payments"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert payments_only.returncode == 0, payments_only.stderr
