@@ -10,6 +10,8 @@ PORT ?= 8000
 # this; by default the address `make run` serves on (a wildcard host is reached on the loopback).
 SHOP_PUBLIC_URL ?= http://$(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
+IMAGE ?= shop:latest
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt constraints.txt | md5sum | cut -c1-10)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt constraints.txt | md5sum | cut -c1-10)
 
@@ -49,7 +51,7 @@ run: install
 
 ## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones),
 ## then the search tests once more on SQLite.
-test: install-dev browser
+test: install-dev browser gateway-nginx
 	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/ruff check .
 	$(PY) -m tests.harness $(PYTEST_ARGS)
@@ -83,13 +85,52 @@ bench: install-dev
 
 ## The customer journey end to end over real processes (gunicorn, Celery, PostgreSQL, Redis, RabbitMQ, SMTP):
 ## one deployable, then payments and notifications split into their own services, then faults.
-e2e: install-dev
+e2e: install-dev gateway-nginx
 	SHOP_E2E=1 $(PY) -m pytest tests/e2e -v $(PYTEST_ARGS)
 
-## The split topology in the foreground (main :8100, payments :8101, notifications :8102); Ctrl-C stops all.
+## The split topology in the foreground (main :8100, payments :8101, notifications :8102, the nginx gateway in front
+## of them :8103); Ctrl-C stops all.
 .PHONY: run-split
-run-split: install-dev
+run-split: install-dev gateway-nginx
 	$(PY) -m tests.e2e.topology split $(SPLIT_ARGS)
+
+## The deployment artefacts, checked offline (also part of `make test`): hadolint on the Dockerfile, both Kustomize
+## overlays built and schema-validated, compose.yaml against the Compose schema, the generated gateway files.
+.PHONY: deploy-check image image-smoke compose-secrets
+deploy-check: install-dev
+	$(PY) -m tests.harness tests/deploy tests/registry/test_gateway.py
+
+## The committed gateway files, regenerated from the URLconf (tests/deploy fails when they are stale): the Ingress
+## of base and of the split overlay, the nginx file of compose.yaml's split profile.
+SPLIT_UPSTREAMS := --upstream payments=payments-web:8000 --upstream notifications=notifications-web:8000
+.PHONY: gateway-files
+gateway-files: install
+	$(PY) manage.py gateway_config --format ingress --default web:8000 > deploy/k8s/base/ingress.yaml
+	$(PY) manage.py gateway_config --format ingress --default web:8000 $(SPLIT_UPSTREAMS) > deploy/k8s/overlays/split/ingress.yaml
+	$(PY) manage.py gateway_config --format nginx --listen 8080 --default web:8000 $(SPLIT_UPSTREAMS) > deploy/compose/gateway.conf
+
+## The image (Dockerfile), with a Docker engine: the running one, else Debian's docker.io started for the build
+## only. Offline, the Python base image is made locally with debootstrap (deploy/docker/image.sh). IMAGE=shop:latest
+image:
+	IMAGE=$(IMAGE) deploy/docker/image.sh build
+
+## Runs the image's migrate and web roles against this machine's PostgreSQL and asks /readyz (after make image).
+image-smoke:
+	IMAGE=$(IMAGE) deploy/docker/image.sh smoke
+
+## The credentials compose.yaml mounts as Docker secrets, generated once into deploy/compose/secrets/ (git-ignored).
+compose-secrets: install
+	deploy/compose/make-secrets.sh
+
+## Debian's nginx, the gateway in front of the split topology (make e2e, make run-split); never started as a service.
+.PHONY: gateway-nginx
+gateway-nginx:
+	@test -x $(NGINX) || { \
+	  echo "installing Debian's nginx for the gateway (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	}
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -22,7 +22,27 @@ from shop.registry.contexts import CONTEXTS
 django_stubs_ext.monkeypatch()  # lets admin/serializer classes be subscripted for mypy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class _SecretFiles(environ.FileAwareMapping):
+    """``<NAME>_FILE`` names a file holding NAME's value (Docker and Kubernetes secrets mounted as files), so a
+    secret need not sit in the environment; the file's trailing newline is not part of the value."""
+
+    def __getitem__(self, key: str) -> str:
+        path = self.env.get(f"{key}_FILE")
+        if not path:
+            return str(self.env[key])
+        if key in self.env:
+            raise ImproperlyConfigured(f"set {key} or {key}_FILE, not both")
+        try:
+            value = str(super().__getitem__(key))
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{key}_FILE: cannot read {path}: {exc.strerror}") from exc
+        return value.removesuffix("\n").removesuffix("\r")
+
+
 env = environ.Env()
+env.ENVIRON = _SecretFiles()
 
 SHOP_ENV: str = env.str("SHOP_ENV", default="development")
 PRODUCTION = SHOP_ENV == "production"
@@ -48,6 +68,8 @@ def _secret(name: str, dev_default: str, *, min_bytes: int = 0) -> str:
 
 
 SECRET_KEY: str = _secret("SECRET_KEY", _DEV_SECRET)
+# Old keys still accepted for what they signed (sessions, reset links, signed links) while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG: bool = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -269,7 +291,7 @@ for _context in CONTEXTS:
 # CELERY_BEAT_SCHEDULE itself (shop.registry.scheduler). Off: nothing periodic runs, and the log says so.
 SHOP_EMBEDDED_SCHEDULER: bool = env.bool("SHOP_EMBEDDED_SCHEDULER", default=not TESTING)
 SHOP_CONTEXTS: dict[str, dict[str, Any]] = {context: {"BACKEND": "local"} for context in CONTEXTS}
-SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="{}")))
+SHOP_CONTEXTS.update(json.loads(env.str("SHOP_CONTEXTS", default="") or "{}"))  # set but empty: none
 _remote = env.list("SHOP_REMOTE_CONTEXTS", default=[])
 for _context in CONTEXTS if _remote == ["all"] else _remote:
     # Test mode: the HTTP client reaches this same app in-process through httpx.WSGITransport.
@@ -344,6 +366,32 @@ else:
         "rest_framework.renderers.BrowsableAPIRenderer",
     ]
 
+# Customers' JWTs are signed with an asymmetric key (shop.web.tokens; docs/deploy.md "Rotating keys"): the process
+# that mints them (users) holds JWT_PRIVATE_KEY (PEM, Ed25519 or RSA); every process accepts the public keys of
+# JWT_PUBLIC_KEYS (a JWKS document; a retired key with its "exp"), so a split service needs no private key.
+# Outside production, with neither set, a development key is made once in .jwt-dev-key.pem (in memory in tests).
+if env.str("JWT_SIGNING_KEY", default=""):
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY (HS256) is refused: tokens are signed with JWT_PRIVATE_KEY (EdDSA or RS256) and verified "
+        "with JWT_PUBLIC_KEYS; see docs/deploy.md"
+    )
+SHOP_JWT_PRIVATE_KEY: str = env.str("JWT_PRIVATE_KEY", default="")
+SHOP_JWT_PUBLIC_KEYS: str = env.str("JWT_PUBLIC_KEYS", default="")
+if not (SHOP_JWT_PRIVATE_KEY or SHOP_JWT_PUBLIC_KEYS):
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "JWT_PRIVATE_KEY (where tokens are minted) or JWT_PUBLIC_KEYS (verify only) must be set when "
+            "SHOP_ENV=production"
+        )
+    from shop.web.jwt_keys import development_key, generate_private_key_pem
+
+    SHOP_JWT_PRIVATE_KEY = generate_private_key_pem() if TESTING else development_key(BASE_DIR / ".jwt-dev-key.pem")
+if not SHOP_JWT_PRIVATE_KEY and (not SHOP_SERVE or "users" in SHOP_SERVE):
+    raise ImproperlyConfigured(
+        "this process serves users (sign-in, token refresh) and so needs JWT_PRIVATE_KEY; JWT_PUBLIC_KEYS alone "
+        "is for processes that only verify tokens (SHOP_SERVE without users)"
+    )
+
 SIMPLE_JWT: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
@@ -351,10 +399,10 @@ SIMPLE_JWT: dict[str, Any] = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "CHECK_REVOKE_TOKEN": True,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": _secret(
-        "JWT_SIGNING_KEY", "dev-only-jwt-signing-key-0123456789abcdefghijklmnop", min_bytes=MIN_HMAC_SECRET_BYTES
-    ),
+    # Signed and verified by shop.web.tokens with the keys below; these two only make simplejwt's own
+    # backend, should it ever be used, refuse every token instead of falling back to HS256 with SECRET_KEY.
+    "ALGORITHM": "EdDSA",
+    "SIGNING_KEY": None,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }

@@ -9,4 +9,9 @@ class WebConfig(AppConfig):
     verbose_name = "HTTP edge"
 
     def ready(self) -> None:
-        from shop.web import checks  # noqa: F401  (registers the system checks)
+        from shop.web import (
+            checks,  # noqa: F401  (registers the system checks)
+            tokens,
+        )
+
+        tokens.install()  # every JWT signed and verified with the keyring (shop.web.jwt_keys)

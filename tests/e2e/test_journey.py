@@ -1,5 +1,6 @@
 """The whole customer journey over real HTTP, against real processes: one deployable, then the contexts
-split into their own services (payments and notifications), then faults in the split topology.
+split into their own services (payments and notifications) behind the generated nginx gateway, then faults
+in the split topology, through that gateway too.
 
 Run with ``make e2e`` (``SHOP_E2E=1``). Everything asynchronous is polled against a deadline, never slept on.
 """
@@ -70,7 +71,7 @@ class Customer:
     def __init__(self, topology: Topology, name: str = "ada") -> None:
         self.topology = topology
         self.email = f"{name}-{uuid.uuid4().hex[:8]}@e2e.example"
-        self.http = httpx.Client(base_url=topology.main_url, timeout=15.0)
+        self.http = httpx.Client(base_url=topology.public_url, timeout=15.0)
 
     def register_and_login(self) -> Customer:
         r = self.http.post(
@@ -135,6 +136,18 @@ def in_stock_skus(http: httpx.Client, count: int) -> list[tuple[str, str]]:
     raise AssertionError(f"the demo catalog has fewer than {count} products with stock")
 
 
+def gateway_hops(top: Topology, response: httpx.Response) -> str:
+    """The upstream the gateway sent a request to, from its access log, by the request id it answered with."""
+    request_id = response.headers["X-Request-ID"]
+    line = wait_for(
+        f"the gateway's log line of {request_id}",
+        lambda: next((line for line in top.processes["gateway"].output().splitlines() if request_id in line), None),
+        timeout=5,
+    )
+    service = {str(top.services[name].port): name for name in top.services}
+    return " ".join(name for port, name in service.items() if f"127.0.0.1:{port} " in line)
+
+
 # --- the mailbox ---------------------------------------------------------------------------------------
 def mails(topology: Topology, to: str, subject_line: str) -> list[dict[str, Any]]:
     return [m for m in topology.emails() if to in m["to"] and m["subject"] == subject_line]
@@ -150,7 +163,7 @@ class Staff:
     """A browser-like session on main's admin: CSRF token from the cookie, redirects followed by hand."""
 
     def __init__(self, topology: Topology) -> None:
-        self.http = httpx.Client(base_url=topology.main_url, timeout=30.0)
+        self.http = httpx.Client(base_url=topology.public_url, timeout=30.0)
         page = self.http.get("/admin/login/", params={"next": "/admin/"})
         assert page.status_code == 200, page.text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
@@ -231,6 +244,14 @@ def test_customer_journey(topologies: Any, mode: str) -> None:
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "paid" and paid.json()["payment"]["status"] == "succeeded", paid.text
     assert ada.order(first["id"])["status"] == "paid"
+    # Payments' own API: in the split topology the gateway routes it to the payments service, which checks the
+    # customer's token with main's public key alone. /internal/ is never reachable from outside.
+    receipt = ada.http.get(f"/api/v1/payments/{paid.json()['payment']['id']}/")
+    assert receipt.status_code == 200 and receipt.json()["status"] == "succeeded", receipt.text
+    if mode == "split":
+        assert "payments" in gateway_hops(top, receipt), receipt.headers
+        internal = ada.http.post("/internal/payments/get_payment", json={"payment_id": 1})
+        assert internal.status_code == 404 and internal.headers["content-type"] == PROBLEM, internal.text
 
     # A second order needs 3-D Secure: the simulator's page approves, its signed webhook completes the payment.
     second = ada.place_order(sku2)
@@ -238,7 +259,7 @@ def test_customer_journey(topologies: Any, mode: str) -> None:
     assert pending.status_code == 200, pending.text
     payment = pending.json()["payment"]
     assert pending.json()["status"] == "pending_payment" and payment["status"] == "requires_action", pending.text
-    assert payment["next_action_url"].startswith(top.url("payments" if mode == "split" else "main")), payment
+    assert payment["next_action_url"].startswith(top.public_url), payment  # payments' page, through the gateway
     with httpx.Client(timeout=15.0) as bank:  # the bank's page, as a browser uses it: no login, a CSRF-safe form
         page = bank.get(payment["next_action_url"])
         assert page.status_code == 200 and "Confirm this payment" in page.text, page.text
@@ -249,7 +270,7 @@ def test_customer_journey(topologies: Any, mode: str) -> None:
         )
     assert approved.status_code == 200 and "Payment approved" in approved.text, approved.text
     back = re.search(r'href="([^"]+/orders/status/[^"]+)">Back to your order', approved.text)
-    assert back and back.group(1).startswith(top.url("main")), approved.text  # the order lives on main
+    assert back and back.group(1).startswith(top.public_url), approved.text  # the order's page, through the gateway
     assert ada.wait_status(second["id"], "paid")["payment"]["status"] == "succeeded"
 
     # The emails: welcome, and for each order a confirmation and a receipt naming its number.
@@ -344,7 +365,9 @@ def test_payments_down_then_back(topologies: Any) -> None:
         for path in ("/api/v1/catalog/products/", f"/api/v1/catalog/products/{slug}/", "/api/v1/catalog/categories/"):
             started = time.monotonic()
             assert (
-                httpx.get(top.main_url + path, params={"q": "wool"} if path.endswith("products/") else None).status_code
+                httpx.get(
+                    top.public_url + path, params={"q": "wool"} if path.endswith("products/") else None
+                ).status_code
                 == 200
             )
             catalog_times.append(time.monotonic() - started)
@@ -376,6 +399,19 @@ def test_payments_down_then_back(topologies: Any) -> None:
         contexts = top.manage("main", "contexts").stdout
         line = next(line for line in contexts.splitlines() if line.startswith("payments"))
         assert "remote" in line and "down" in line, contexts
+
+        # Payments' own routes once its process is gone: the gateway answers for it, the rest of the shop works.
+        top.processes["payments-web"].kill()
+        for path in (f"/api/v1/payments/{order['id']}/", "/admin/payments/payment/"):
+            started = time.monotonic()
+            r = bea.http.get(path)
+            assert r.status_code == 503 and r.headers["content-type"] == PROBLEM, (path, r.text)
+            assert r.json()["code"] == "context_unavailable" and r.json()["context"] == "payments", r.text
+            assert int(r.headers["Retry-After"]) > 0 and r.headers["X-Request-ID"], r.headers
+            assert time.monotonic() - started < 1.0  # refused at once, no timeout to wait out
+        browse()
+        assert bea.http.get("/api/v1/orders/").status_code == 200
+        assert bea.http.get("/api/v1/users/me/").status_code == 200
     finally:
         # Restart it: the attempts queued in its listen backlog die with the stopped process.
         top.restart("payments-web")

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from shop.users.models import User
+from shop.web.jwt_keys import load_private_key
 from tests.factories import UserFactory
 from tests.helpers import outbox
 
@@ -93,13 +94,13 @@ def test_wrong_password_is_401_problem(api_client):
     assert response.json()["code"] == "authentication_failed"
 
 
-def test_access_token_lives_15_minutes_and_is_not_signed_with_secret_key(api_client):
+def test_access_token_lives_15_minutes_and_is_signed_with_the_private_key(api_client):
     UserFactory(email="jwt@example.com")
     access = api_client.post(TOKEN, {"email": "jwt@example.com", "password": UserFactory.PASSWORD}).json()["access"]
-    claims = jwt.decode(access, settings.SIMPLE_JWT["SIGNING_KEY"], algorithms=["HS256"])
+    public_key = load_private_key(settings.SHOP_JWT_PRIVATE_KEY).public_key()
+    claims = jwt.decode(access, public_key, algorithms=["EdDSA"])
     assert timedelta(seconds=claims["exp"] - claims["iat"]) == timedelta(minutes=15)
-    assert settings.SIMPLE_JWT["SIGNING_KEY"] != settings.SECRET_KEY
-    with pytest.raises(jwt.InvalidSignatureError):
+    with pytest.raises(jwt.InvalidAlgorithmError):
         jwt.decode(access, settings.SECRET_KEY, algorithms=["HS256"])
 
 

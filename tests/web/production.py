@@ -12,9 +12,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
+from shop.web.jwt_keys import generate_private_key_pem
 from tests.notifications.workers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
+JWT_PRIVATE_KEY = generate_private_key_pem()  # production signs with an asymmetric key (shop.web.jwt_keys)
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -23,7 +25,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "HOME": os.environ.get("HOME", ""),
         "SHOP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        "JWT_PRIVATE_KEY": JWT_PRIVATE_KEY,
         "SHOP_INTERNAL_SECRET": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "shop.example",
         "SHOP_PUBLIC_URL": "https://shop.example",

@@ -13,7 +13,7 @@ import pytest
 
 from tests.web.production import ROOT, manage, production_env
 
-REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET")
+REQUIRED_SECRETS = ("SECRET_KEY", "SHOP_INTERNAL_SECRET")
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings() -> None:
@@ -42,7 +42,7 @@ def test_production_refuses_to_start_without_a_secret(missing: str, how: str) ->
 
 def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
     """What gunicorn does first: the failure happens at boot, not at the first login."""
-    env = production_env(JWT_SIGNING_KEY=None)
+    env = production_env(JWT_PRIVATE_KEY=None)
     result = subprocess.run(
         [sys.executable, "-c", "import shop.wsgi"],
         check=False,
@@ -53,7 +53,7 @@ def test_the_wsgi_app_cannot_even_be_imported_without_a_secret() -> None:
         timeout=60,
     )
     assert result.returncode != 0
-    assert "JWT_SIGNING_KEY must be set" in result.stderr
+    assert "JWT_PRIVATE_KEY (where tokens are minted) or JWT_PUBLIC_KEYS (verify only) must be set" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -96,9 +96,9 @@ def test_a_staging_shop_may_opt_in_to_the_simulator() -> None:
     assert "shop.payments.W001" in result.stderr + result.stdout  # still said out loud
 
 
-@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "SHOP_INTERNAL_SECRET", "SHOP_INTERNAL_SECRET_PREVIOUS"])
+@pytest.mark.parametrize("name", ["SHOP_INTERNAL_SECRET", "SHOP_INTERNAL_SECRET_PREVIOUS"])
 def test_production_refuses_a_short_hmac_secret(name: str) -> None:
-    """HS256 and the internal signatures want keys of at least 256 bits: 31 bytes are refused, 32 pass."""
+    """The internal signatures (HMAC-SHA256) want keys of at least 256 bits: 31 bytes are refused, 32 pass."""
     refused = manage("check", "--deploy", env=production_env(**{name: "x" * 31}))
     assert refused.returncode != 0
     assert "ImproperlyConfigured" in refused.stderr
