@@ -240,7 +240,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["shop.web.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shop.web.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "shop.web.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -269,6 +269,11 @@ else:
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ]
+
+# Every JSON body is read up to this many bytes (then 413 body_too_large) and nests at most this deep (400
+# body_too_deep), checked before parsing: json.loads recurses per level and a deep body would exhaust the stack.
+SHOP_MAX_BODY_BYTES: int = env.int("SHOP_MAX_BODY_BYTES", default=1024 * 1024)
+SHOP_MAX_JSON_DEPTH: int = env.int("SHOP_MAX_JSON_DEPTH", default=32)
 
 SIMPLE_JWT: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),

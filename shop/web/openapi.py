@@ -2,7 +2,7 @@
 
 The exception handler answers every failure with RFC 9457 problem+json, so the schema says so:
 each 4xx/5xx response carries the ``Problem`` schema, and the errors the edge itself can produce
-(401 from authentication, 429 from throttles, 400/415 from body parsing, 404 from a path
+(401 from authentication, 429 from throttles, 400/413/415 from body parsing, 404 from a path
 parameter naming nothing) are documented on every operation where they can happen, including
 operations that later contexts add, without each view repeating them.
 """
@@ -39,9 +39,10 @@ class ProblemSerializer(serializers.Serializer[Any]):
 
 
 _EDGE_ERRORS: dict[str, str] = {
-    "400": "`malformed_request` or `validation_error`",
+    "400": "`malformed_request`, `body_too_deep` or `validation_error`",
     "401": "`not_authenticated` or `authentication_failed` (see `WWW-Authenticate`)",
     "404": "`not_found`",
+    "413": "`body_too_large`",
     "415": "`unsupported_media_type`",
     "429": "`throttled` (see `Retry-After`)",
 }
@@ -53,7 +54,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _edge_error_codes(self) -> list[str]:
         codes: list[str] = []
         if self.method in _BODY_METHODS and self.view.parser_classes:
-            codes += ["400", "415"]
+            codes += ["400", "413", "415"]
         if self.view.authentication_classes:
             codes.append("401")  # a bad token is refused even where anonymous access is allowed
         if "{" in self.path:
