@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shop.orders import api
-from shop.web.serializers import MoneyOutput, StrictInputSerializer
+from shop.web.serializers import MoneyOutput, StrictInputSerializer, StrictQuerySerializer
 
 
 class ShippingAddressInput(StrictInputSerializer):
@@ -32,10 +32,10 @@ class CheckoutInput(StrictInputSerializer):
         return attrs
 
 
-class OrderListQuery(StrictInputSerializer):
+class OrderListQuery(StrictQuerySerializer):
     status = serializers.ChoiceField(choices=list(api.STATUSES), required=False)
-    cursor = serializers.CharField(required=False)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False)  # decoded by the pagination (400 invalid_cursor)
+    page_size = serializers.CharField(required=False)  # checked by the pagination (1..100)
 
 
 class ShippingAddressOutput(serializers.Serializer[Any]):

@@ -28,7 +28,7 @@ from shop.orders.serializers import (
 )
 from shop.orders.services import checkout, lifecycle
 from shop.payments.api import PaymentsAPI
-from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
+from shop.web.pagination import KeysetPagination, cursor_page_schema
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -46,7 +46,7 @@ def _customer_id(request: Request) -> int:
     return user_id
 
 
-class NewestOrdersFirst(NewestFirstCursorPagination):
+class NewestOrdersFirst(KeysetPagination):
     ordering = ("-placed_at", "-id")
 
 
@@ -70,14 +70,14 @@ class OrderListView(APIView):
             customer_id=_customer_id(request), status=query.validated_data.get("status")
         ).annotate(item_count=Sum("lines__quantity"))
         paginator = NewestOrdersFirst()
-        page = paginator.paginate_queryset(qs, request, view=self) or []
+        page = paginator.paginate_queryset(qs, request, view=self)
         rows = [
             {
                 "id": o.pk,
                 "number": o.number,
                 "status": o.status,
                 "total": o.total,
-                "item_count": o.item_count or 0,  # type: ignore[attr-defined]
+                "item_count": o.item_count or 0,
                 "placed_at": o.placed_at,
             }
             for o in page

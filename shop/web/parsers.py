@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from itertools import accumulate
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework.parsers import BaseParser
@@ -73,7 +73,7 @@ def _refuse_constant(name: str) -> Any:
 class BoundedJSONParser(BaseParser):
     """``application/json`` for every DRF view (``DEFAULT_PARSER_CLASSES``)."""
 
-    media_type: ClassVar[str] = "application/json"
+    media_type = "application/json"
 
     def parse(
         self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None

@@ -87,9 +87,7 @@ def test_the_internal_transport_refuses_a_deep_body_with_a_problem_not_a_500() -
     headers = signing.signed_headers(
         secret=settings.SHOP_INTERNAL_SECRET, method="POST", path=path, body=body, acting_user=""
     )
-    response = Client(raise_request_exception=False).post(
-        path, body, content_type="application/json", headers=headers
-    )
+    response = Client(raise_request_exception=False).post(path, body, content_type="application/json", headers=headers)
     assert_problem(response, 400, "invalid_arguments")
 
 
@@ -127,7 +125,7 @@ def test_any_json_document_within_the_limits_parses_to_itself(value: Any) -> Non
 @FUZZ
 @given(
     st.binary(max_size=3000)
-    | st.text(alphabet="[]{}\",:\\0a ", max_size=3000).map(str.encode)
+    | st.text(alphabet='[]{}",:\\0a ', max_size=3000).map(str.encode)
     | st.integers(min_value=1, max_value=50_000).map(lambda n: b"[" * n + b"]" * n)
 )
 def test_any_bytes_either_parse_or_raise_a_domain_error(raw: bytes) -> None:
