@@ -12,6 +12,9 @@ from uuid import UUID
 from shop.kernel import Conflict, Event, Money, NotFound, ValidationFailed, idempotent
 
 MAX_SKUS_PER_CALL = 500
+# What a SKU looks like. SKUs travel in URLs, CSV files and other contexts' rows: a conservative alphabet,
+# no spaces, slashes or NUL, at most 64 characters. Routes taking a SKU match only this.
+SKU_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 MAX_RESERVATION_TTL_S = 24 * 3600
 
 
