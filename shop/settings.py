@@ -66,14 +66,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shop.web.middleware.RequestIDMiddleware",
+    "shop.web.middleware.MachinePathProblemMiddleware",  # /api/ answers problem+json, even Django's own 404/500
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "shop.web.middleware.SlashlessApiMiddleware",  # CommonMiddleware without the slash redirect under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.web.middleware.AccessLogMiddleware",
+    "shop.web.middleware.DatabaseUnavailableMiddleware",  # innermost: a view's lost database is a 503
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -385,6 +387,13 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # One line per request, the access log's (with status and request id). Django's own loggers would add
+        # a "Bad Request: …" warning per 4xx, print it again through their console handler in DEBUG, and
+        # runserver a third line: so "django" keeps no handler of its own, and per-request lines stay quiet
+        # below ERROR (5xx keep their traceback).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "CRITICAL"},
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": "INFO"},
     },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,6 +14,7 @@ from rest_framework.views import set_rollback
 
 from shop.kernel.errors import ContextUnavailable, DomainError
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE, problem, problem_for_domain_error, problem_for_unavailable
+from shop.web.middleware import database_unavailable, is_database_unavailable, log_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    failure = sys.exc_info()[1]  # Django calls this inside the ``except`` that caught the failure
+    if is_database_unavailable(failure):  # raised outside a view (the middleware covers views)
+        assert failure is not None
+        log_database_unavailable(request, failure)
+        return database_unavailable()
     return _django_problem(500, "server_error", "Something went wrong on our side")
 
 

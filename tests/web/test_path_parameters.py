@@ -23,6 +23,7 @@ def assert_not_found(response: Any) -> None:
     assert code.endswith("not_found"), response.content[:300]
     assert_problem(response, 404, code)
 
+
 pytestmark = pytest.mark.django_db
 
 BAD_CODES = ["%00", "a%00b", "x" * 65, "%C0%80", "..", "-leading-dash", "%F0%9F%92%A9", "a%20b", "%ED%A0%80"]
