@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.web.middleware.AccessLogMiddleware",
+    "shop.web.middleware.UndocumentedQueryParameterMiddleware",
     "shop.web.middleware.DatabaseUnavailableMiddleware",  # innermost: a view's lost database is a 503
 ]
 
@@ -297,6 +298,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "shop.orders.api.STATUSES",
         "PaymentStatusEnum": "shop.payments.api.STATUSES",
+        "CountryEnum": "shop.web.serializers.COUNTRY_CODES",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

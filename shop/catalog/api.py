@@ -62,6 +62,13 @@ class OutOfStock(Conflict):
     title = "Not enough stock for one or more items"
 
 
+class InvalidPriceRange(ValidationFailed):
+    """A product filter whose ``min_price`` is above its ``max_price``: well formed, but it names no range."""
+
+    code = "invalid_price_range"
+    title = "min_price is above max_price"
+
+
 class UnknownSku(NotFound):
     code = "unknown_sku"
     title = "No such SKU"

@@ -51,6 +51,7 @@ class NewestOrdersFirst(KeysetPagination):
 
 
 class OrderListView(APIView):
+    query_parameters = ("status", *KeysetPagination.query_parameters)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -20,10 +20,12 @@ from shop.users.serializers import (
     AddressInput,
     AddressOutput,
     ChangePasswordInput,
+    LoginInput,
     LogoutInput,
     PasswordResetConfirmInput,
     PasswordResetRequestInput,
     ProfileInput,
+    RefreshInput,
     RegisterInput,
     TokenPairOutput,
     UserOutput,
@@ -56,6 +58,7 @@ class LoginView(TokenObtainPairView):
     """Obtain an access/refresh pair. Throttled per IP and per email."""
 
     throttle_classes = [LoginRateThrottle, LoginIdentityRateThrottle]
+    serializer_class = LoginInput
 
     @extend_schema(responses={200: TokenPairOutput, 400: PROBLEM, 401: PROBLEM, 429: PROBLEM}, tags=["auth"])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -64,6 +67,8 @@ class LoginView(TokenObtainPairView):
 
 class RefreshView(TokenRefreshView):
     """Rotate a refresh token: the old one is blacklisted, and using it again gets 401."""
+
+    serializer_class = RefreshInput
 
     @extend_schema(responses={200: TokenPairOutput, 400: PROBLEM, 401: PROBLEM}, tags=["auth"])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -142,6 +147,7 @@ class ChangePasswordView(APIView):
 
 
 class AddressListView(APIView):
+    query_parameters = PagePagination.query_parameters
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="users_me_addresses_list", **page_schema(AddressOutput), tags=["users"])

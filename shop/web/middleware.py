@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -86,7 +87,7 @@ def is_machine_path(path: str) -> bool:
 
 
 def problem_response(
-    status: int, code: str, *, title: str | None = None, detail: str | None = None, **extra: str
+    status: int, code: str, *, title: str | None = None, detail: str | None = None, **extra: Any
 ) -> HttpResponse:
     body = problem(status=status, code=code, title=title or HTTPStatus(status).phrase, detail=detail, **extra)
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
@@ -183,3 +184,33 @@ class SlashlessApiMiddleware(CommonMiddleware):
                 detail=f"No endpoint here; the URL ends with a slash: {request.path}/",
             )
         return super().process_response(request, response)
+
+
+class UndocumentedQueryParameterMiddleware:
+    """A query parameter that a shop view does not read is a 400 ``validation_error`` naming it,
+    never silently ignored: a typo (``?stauts=paid``) must not answer the unfiltered list, and the
+    schema, which lists each operation's parameters, is the whole contract. A view lists what it
+    reads in ``query_parameters`` (none by default)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        view_class = getattr(view_func, "cls", None)  # DRF's as_view() marks its views so
+        if view_class is None or not view_class.__module__.startswith("shop.") or not request.GET:
+            return None
+        unknown = sorted(set(request.GET) - set(getattr(view_class, "query_parameters", ())))
+        if not unknown:
+            return None
+        return problem_response(
+            400,
+            "validation_error",
+            title="The request is invalid",
+            detail="One or more fields are invalid.",
+            errors={name: ["Unknown query parameter."] for name in unknown},
+        )

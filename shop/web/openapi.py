@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance, is_serializer
 from rest_framework import serializers
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
+from shop.web.serializers import COUNTRY_CODES, StrictInputSerializer, decimal_pattern
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -49,7 +51,40 @@ _EDGE_ERRORS: dict[str, str] = {
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema plus the edge's error responses, documented as problem+json."""
+    """drf-spectacular's AutoSchema plus the edge's error responses, documented as problem+json, and
+    inputs documented exactly as the server validates them (``shop.web.serializers``): strict bodies
+    forbid additional properties, ``exactly_one_of`` is a ``oneOf``, decimals carry the pattern the
+    server enforces, and a PATCH body is partial only where the view validates it partially."""
+
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+            if serializer.exactly_one_of:
+                schema["oneOf"] = [{"required": [name]} for name in serializer.exactly_one_of]
+        return schema
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        if isinstance(field, serializers.ChoiceField) and tuple(field.choices) == COUNTRY_CODES:
+            schema["description"] = field.help_text  # not one line per country: the enum lists them
+        return schema
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> Any:
+        instance = force_instance(serializer)
+        if self.method == "PATCH" and is_serializer(instance) and not instance.partial:
+            # drf-spectacular documents every PATCH body as partial; this view validates it whole.
+            self.method = "PUT"
+            try:
+                schema, required = super()._get_request_for_media_type(instance, direction)
+            finally:
+                self.method = "PATCH"
+        else:
+            schema, required = super()._get_request_for_media_type(serializer, direction)
+        # A body that must name one of several fields is required even though no single field is.
+        return schema, required or bool(getattr(instance, "exactly_one_of", ()))
 
     def _edge_error_codes(self) -> list[str]:
         codes: list[str] = []

@@ -41,6 +41,7 @@ def page_size_of(request: Request, *, default: int = DEFAULT_PAGE_SIZE) -> int:
 
 
 class PagePagination(PageNumberPagination):
+    query_parameters = ("page", "page_size")  # what a view paging with it reads from the query string
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
@@ -56,6 +57,7 @@ class KeysetPagination(BasePagination):
 
     ordering: Sequence[str] = ("-created_at", "-id")
     cursor_query_param = "cursor"
+    query_parameters = ("cursor", "page_size")  # what a view paging with it reads from the query string
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
         self.request = request
@@ -149,7 +151,11 @@ def cursor_page_schema(item: type[serializers.BaseSerializer[Any]]) -> dict[str,
     )
     return {
         "parameters": [
-            OpenApiParameter("cursor", str, description="Opaque position from a previous page's next/previous link."),
+            OpenApiParameter(
+                "cursor",
+                {"type": "string", "minLength": 1},
+                description="Opaque position from a previous page's next/previous link.",
+            ),
             _page_size_parameter(),
         ],
         "responses": {

@@ -10,13 +10,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import QueryDict
+from django_countries import countries
 from rest_framework import serializers
 
 _BOOLEAN_WORDS = {"true": True, "false": False}
 _INTEGER = re.compile(r"^-?[0-9]{1,30}$")
+# ISO 3166-1 alpha-2, from a maintained list (django-countries), not "two capital letters": "AA" is no country.
+COUNTRY_CODES: tuple[str, ...] = tuple(sorted(code for code, _ in countries))
+
+
+def country_field(**kwargs: Any) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=COUNTRY_CODES, help_text="ISO 3166-1 alpha-2 code, e.g. DE.", **kwargs)
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimal strings ``field`` accepts, as a regex the schema documents and the server enforces:
+    digits within ``max_digits``/``decimal_places``, a sign only where negatives are allowed."""
+    places = field.decimal_places or 0
+    whole = f"{{1,{field.max_digits - places}}}" if field.max_digits is not None else "+"
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+    return rf"^{sign}[0-9]{whole}{fraction}$"
 
 
 def _wire_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
@@ -40,16 +57,26 @@ def _wire_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -
         expected, name = (dict,), "an object"
     else:
         return None
-    if isinstance(value, bool) and bool not in expected:
+    if (isinstance(value, bool) and bool not in expected) or not isinstance(value, expected):
         return f"Must be {name}."
-    return None if isinstance(value, expected) else f"Must be {name}."
+    if isinstance(field, serializers.DecimalField) and not re.fullmatch(decimal_pattern(field), str(value)):
+        return 'Must be a decimal string within the documented digits, e.g. "12.50".'
+    return None
 
 
 class StrictInputSerializer(serializers.Serializer[Any]):
     """An input serializer that refuses unknown fields instead of silently dropping them, so
     ``{"is_staff": true}`` is a clear 400, never a silent no-op or, worse, a write; and refuses a
     value whose JSON type is not the field's (documented as ``additionalProperties: false`` and
-    strict types in the schema)."""
+    strict types in the schema). ``exactly_one_of`` names fields of which a body gives exactly one
+    (documented as ``oneOf``)."""
+
+    exactly_one_of: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self, attrs: Any) -> Any:
+        if self.exactly_one_of and sum(name in attrs for name in self.exactly_one_of) != 1:
+            raise serializers.ValidationError(f"Give exactly one of {', '.join(self.exactly_one_of)}.")
+        return super().validate(attrs)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping) and not isinstance(data, QueryDict):

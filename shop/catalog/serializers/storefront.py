@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from shop.catalog.api import InvalidPriceRange
 from shop.catalog.selectors import products as selectors
 from shop.kernel import cursors
 from shop.web.serializers import MoneyOutput, StrictQuerySerializer
@@ -154,7 +155,7 @@ class ProductListQuery(StrictQuerySerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("min_price"), attrs.get("max_price")
         if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"max_price": ["Must not be below min_price."]})
+            raise InvalidPriceRange(f"max_price ({high}) must not be below min_price ({low}).")
         return attrs
 
     def to_query(self) -> selectors.ProductQuery:

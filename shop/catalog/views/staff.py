@@ -56,6 +56,8 @@ class StaffView(APIView):
 
 # --- categories ------------------------------------------------------------------------------------
 class CategoryListView(StaffView):
+    query_parameters = PagePagination.query_parameters
+
     @extend_schema(operation_id="catalog_staff_categories_list", **_page_schema(CategoryStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:
         paginator = PagePagination()
@@ -101,6 +103,8 @@ class CategoryDetailView(StaffView):
 # --- products --------------------------------------------------------------------------------------
 class ProductListView(StaffView):
     """Every product, inactive ones included, newest first."""
+
+    query_parameters = PagePagination.query_parameters
 
     @extend_schema(operation_id="catalog_staff_products_list", **_page_schema(ProductStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:

@@ -59,6 +59,8 @@ class CategoryTreeView(APIView):
 class ProductListView(APIView):
     """Active products, filtered, searched (``q``) and sorted, in keyset (cursor) pages."""
 
+    query_parameters = tuple(ProductListQuery().fields)
+
     permission_classes = [AllowAny]
 
     @extend_schema(
