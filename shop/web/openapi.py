@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance, is_serializer
 from rest_framework import serializers
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
-from shop.web.serializers import COUNTRY_CODES, StrictInputSerializer, decimal_pattern
+from shop.web.serializers import COUNTRY_CODES, NOT_BLANK_PATTERN, StrictInputSerializer, decimal_pattern
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -68,6 +69,20 @@ class AutoSchema(SpectacularAutoSchema):
         schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
             schema["pattern"] = decimal_pattern(field)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "format" not in schema
+            and not any(isinstance(validator, RegexValidator) for validator in field.validators)  # their own pattern
+        ):
+            schema["pattern"] = NOT_BLANK_PATTERN  # DRF strips the value first: whitespace alone is blank
+        if direction == "response" and schema.get("format") == "email":
+            # An answer holds the address as registered. RFC 5322 allows characters (``}@x.test``) that
+            # some validators' ``email`` format refuses, so the format is a promise only about inputs.
+            del schema["format"]
         if isinstance(field, serializers.ChoiceField) and tuple(field.choices) == COUNTRY_CODES:
             schema["description"] = field.help_text  # not one line per country: the enum lists them
         return schema

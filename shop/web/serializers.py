@@ -22,6 +22,12 @@ _INTEGER = re.compile(r"^-?[0-9]{1,30}$")
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted(code for code, _ in countries))
 
 
+# What DRF strips from a ``CharField`` (``str.strip``): a value of only these is blank. Documented as a
+# pattern (explicit code points, read the same by Python's and JSON Schema's regex engines).
+_WHITESPACE = "".join(f"\\u{ord(ch):04x}" for ch in map(chr, range(0x10000)) if ch.isspace())
+NOT_BLANK_PATTERN = f"[^{_WHITESPACE}]"
+
+
 def country_field(**kwargs: Any) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=COUNTRY_CODES, help_text="ISO 3166-1 alpha-2 code, e.g. DE.", **kwargs)
 
@@ -72,6 +78,16 @@ class StrictInputSerializer(serializers.Serializer[Any]):
     (documented as ``oneOf``)."""
 
     exactly_one_of: ClassVar[tuple[str, ...]] = ()
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()
+        for field in fields.values():
+            for each in (field, getattr(field, "child", None)):
+                if isinstance(each, serializers.RegexField):
+                    # The documented pattern applies to the value as sent; stripping it first would
+                    # refuse "a:\t" that the pattern allows (and accept " a" that it refuses).
+                    each.trim_whitespace = False
+        return fields
 
     def validate(self, attrs: Any) -> Any:
         if self.exactly_one_of and sum(name in attrs for name in self.exactly_one_of) != 1:
