@@ -202,7 +202,12 @@ class UndocumentedQueryParameterMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         view_class = getattr(view_func, "cls", None)  # DRF's as_view() marks its views so
-        if view_class is None or not view_class.__module__.startswith("shop.") or not request.GET:
+        if (
+            not request.GET
+            or view_class is None
+            or not view_class.__module__.startswith("shop.")
+            or not is_machine_path(request.path_info)
+        ):
             return None
         unknown = sorted(set(request.GET) - set(getattr(view_class, "query_parameters", ())))
         if not unknown:
