@@ -97,14 +97,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shop.web.middleware.RequestIDMiddleware",
     "shop.web.middleware.InClusterMiddleware",
+    "shop.web.middleware.MachinePathProblemMiddleware",  # /api/ answers problem+json, even Django's own 404/500
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "shop.web.middleware.SlashlessApiMiddleware",  # CommonMiddleware without the slash redirect under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.web.middleware.AccessLogMiddleware",
+    "shop.web.middleware.UndocumentedQueryParameterMiddleware",
+    "shop.web.middleware.DatabaseUnavailableMiddleware",  # innermost: a view's lost database is a 503
 ]
 
 # Paths called from inside the cluster (probes with the pod's IP as Host, internal calls by Service name),
@@ -328,7 +331,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["shop.web.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shop.web.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "shop.web.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -391,6 +394,10 @@ if not SHOP_JWT_PRIVATE_KEY and (not SHOP_SERVE or "users" in SHOP_SERVE):
         "this process serves users (sign-in, token refresh) and so needs JWT_PRIVATE_KEY; JWT_PUBLIC_KEYS alone "
         "is for processes that only verify tokens (SHOP_SERVE without users)"
     )
+# Every JSON body is read up to this many bytes (then 413 body_too_large) and nests at most this deep (400
+# body_too_deep), checked before parsing: json.loads recurses per level and a deep body would exhaust the stack.
+SHOP_MAX_BODY_BYTES: int = env.int("SHOP_MAX_BODY_BYTES", default=1024 * 1024)
+SHOP_MAX_JSON_DEPTH: int = env.int("SHOP_MAX_JSON_DEPTH", default=32)
 
 SIMPLE_JWT: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
@@ -414,6 +421,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "shop.orders.api.STATUSES",
         "PaymentStatusEnum": "shop.payments.api.STATUSES",
+        "CountryEnum": "shop.web.serializers.COUNTRY_CODES",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -515,9 +523,14 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # One line per request, the access log's (with status and request id). Django's own loggers would add
+        # a "Bad Request: …" warning per 4xx, print it again through their console handler in DEBUG, and
+        # runserver a third line: so "django" keeps no handler of its own, and per-request lines stay quiet
+        # below ERROR (5xx keep their traceback).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "CRITICAL"},  # also keeps a reset link's token out of runserver's lines
         "django.db.backends": {"level": "WARNING"},
-        # runserver's request lines carry the full URL (a reset link's token): through the redacting handler.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "celery": {"level": "INFO"},
     },
 }

@@ -68,6 +68,13 @@ class Cart:
     guest_token: str | None = None  # set only in the response that opened a guest cart
 
 
+class CartTokenRequired(ValidationFailed):
+    """Merging names the guest cart by its token: the request without one is malformed."""
+
+    code = "cart_token_required"
+    title = "Send the guest cart's token in the X-Cart-Token header"
+
+
 class CartNotFound(NotFound):
     """A guest token that names no cart (never issued, expired, or merged into a customer's)."""
 

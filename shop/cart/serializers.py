@@ -7,11 +7,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from shop.catalog.api import SKU_PATTERN
 from shop.web.serializers import MoneyOutput, StrictInputSerializer
 
 
 class AddLineInput(StrictInputSerializer):
-    sku = serializers.CharField(max_length=64, trim_whitespace=True)
+    sku = serializers.RegexField(rf"^{SKU_PATTERN}$", max_length=64, help_text="The SKU to add.")
     quantity = serializers.IntegerField(default=1, help_text="How many to add to the line (summed).")
 
 

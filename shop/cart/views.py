@@ -91,11 +91,17 @@ class CartLinesView(APIView):
         operation_id="cart_add_line",
         parameters=[TOKEN_PARAMETER],
         request=AddLineInput,
-        responses={200: CartOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        responses={
+            200: CartOutput,
+            201: OpenApiResponse(CartOutput, description="A guest's first add: a new cart, its token in X-Cart-Token."),
+            400: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+        },
         tags=["cart"],
     )
     def post(self, request: Request) -> Response:
-        """Add ``quantity`` of ``sku`` (summed with the line). A guest's first add opens a cart and
+        """Add ``quantity`` of ``sku`` (summed with the line). A guest's first add opens a cart (201) and
         returns its token in the ``X-Cart-Token`` header."""
         data = AddLineInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,7 +158,7 @@ class CartMergeView(APIView):
         """After login: move the guest cart (``X-Cart-Token``) into the customer's. The token is dead afterwards."""
         token = _guest_token(request)
         if not token:
-            raise api.CartNotFound(f"Send the guest cart's token in the {TOKEN_HEADER} header.")
+            raise api.CartTokenRequired()
         user_id = request.user.pk
         assert user_id is not None  # IsAuthenticated
         return _respond(services.merge(user_id=user_id, guest_token=token))

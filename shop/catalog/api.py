@@ -12,6 +12,9 @@ from uuid import UUID
 from shop.kernel import Conflict, Event, Money, NotFound, ValidationFailed, idempotent
 
 MAX_SKUS_PER_CALL = 500
+# What a SKU looks like. SKUs travel in URLs, CSV files and other contexts' rows: a conservative alphabet,
+# no spaces, slashes or NUL, at most 64 characters. Routes taking a SKU match only this.
+SKU_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 MAX_RESERVATION_TTL_S = 24 * 3600
 
 
@@ -57,6 +60,13 @@ class OutOfStock(Conflict):
 
     code = "out_of_stock"
     title = "Not enough stock for one or more items"
+
+
+class InvalidPriceRange(ValidationFailed):
+    """A product filter whose ``min_price`` is above its ``max_price``: well formed, but it names no range."""
+
+    code = "invalid_price_range"
+    title = "min_price is above max_price"
 
 
 class UnknownSku(NotFound):

@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shop.orders import api
-from shop.web.serializers import MoneyOutput, StrictInputSerializer
+from shop.web.serializers import MoneyOutput, StrictInputSerializer, StrictQuerySerializer, country_field
 
 
 class ShippingAddressInput(StrictInputSerializer):
@@ -18,24 +18,21 @@ class ShippingAddressInput(StrictInputSerializer):
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, upper case")
+    country = country_field()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
 
 class CheckoutInput(StrictInputSerializer):
+    exactly_one_of = ("shipping_address", "address_id")
+
     shipping_address = ShippingAddressInput(required=False)
     address_id = serializers.IntegerField(required=False, min_value=1, help_text="An address from your book.")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("shipping_address" in attrs) == ("address_id" in attrs):
-            raise serializers.ValidationError("Give either shipping_address or address_id.")
-        return attrs
 
-
-class OrderListQuery(StrictInputSerializer):
+class OrderListQuery(StrictQuerySerializer):
     status = serializers.ChoiceField(choices=list(api.STATUSES), required=False)
-    cursor = serializers.CharField(required=False)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False)  # decoded by the pagination (400 invalid_cursor)
+    page_size = serializers.CharField(required=False)  # checked by the pagination (1..100)
 
 
 class ShippingAddressOutput(serializers.Serializer[Any]):

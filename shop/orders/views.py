@@ -31,7 +31,7 @@ from shop.orders.serializers import (
 from shop.orders.services import checkout, idempotency, lifecycle, pay, status_page
 from shop.payments.api import Payment, PaymentsAPI
 from shop.web.pages import error_page, render_page
-from shop.web.pagination import NewestFirstCursorPagination, cursor_page_schema
+from shop.web.pagination import KeysetPagination, cursor_page_schema
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code` (see docs/api.md)")
 _KEY_RULES = (
@@ -63,11 +63,12 @@ def _customer_id(request: Request) -> int:
     return user_id
 
 
-class NewestOrdersFirst(NewestFirstCursorPagination):
+class NewestOrdersFirst(KeysetPagination):
     ordering = ("-placed_at", "-id")
 
 
 class OrderListView(APIView):
+    query_parameters = ("status", *KeysetPagination.query_parameters)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -87,14 +88,14 @@ class OrderListView(APIView):
             customer_id=_customer_id(request), status=query.validated_data.get("status")
         ).annotate(item_count=Sum("lines__quantity"))
         paginator = NewestOrdersFirst()
-        page = paginator.paginate_queryset(qs, request, view=self) or []
+        page = paginator.paginate_queryset(qs, request, view=self)
         rows = [
             {
                 "id": o.pk,
                 "number": o.number,
                 "status": o.status,
                 "total": o.total,
-                "item_count": o.item_count or 0,  # type: ignore[attr-defined]
+                "item_count": o.item_count or 0,
                 "placed_at": o.placed_at,
             }
             for o in page

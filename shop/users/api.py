@@ -66,6 +66,11 @@ class InvalidResetToken(ValidationFailed):
     title = "The password reset link is invalid or has expired"
 
 
+class InvalidRefreshToken(ValidationFailed):
+    code = "invalid_refresh_token"
+    title = "The refresh token is invalid or already used"
+
+
 class WeakPassword(ValidationFailed):
     code = "weak_password"
     title = "The password does not meet the password rules"

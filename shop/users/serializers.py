@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from shop.users.models import Address, User
-from shop.web.serializers import StrictInputSerializer
+from shop.web.serializers import StrictInputSerializer, country_field
 
 
 class UserOutput(serializers.ModelSerializer[User]):
@@ -32,6 +33,14 @@ class ProfileInput(StrictInputSerializer):
 class ChangePasswordInput(StrictInputSerializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class LoginInput(StrictInputSerializer, TokenObtainPairSerializer):
+    """simplejwt's login, refusing unknown fields like every other input."""
+
+
+class RefreshInput(StrictInputSerializer, TokenRefreshSerializer):
+    """simplejwt's refresh, refusing unknown fields like every other input."""
 
 
 class TokenPairOutput(serializers.Serializer[Any]):
@@ -87,6 +96,6 @@ class AddressInput(StrictInputSerializer):
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, upper case")
+    country = country_field()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     is_default = serializers.BooleanField(required=False)

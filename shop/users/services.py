@@ -17,7 +17,6 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop import registry
-from shop.kernel import ValidationFailed
 from shop.users import api, selectors
 from shop.users.api import AddressBookFull, EmailTaken, InvalidResetToken, WeakPassword, WrongPassword
 from shop.users.models import Address, User, normalize_email
@@ -112,7 +111,7 @@ def logout(*, refresh: str) -> None:
     try:
         RefreshToken(refresh).blacklist()  # type: ignore[arg-type]
     except TokenError as exc:
-        raise ValidationFailed("The refresh token is invalid or already used.", code_detail="token_not_valid") from exc
+        raise api.InvalidRefreshToken() from exc
 
 
 # --- password reset -----------------------------------------------------------------------------

@@ -24,10 +24,12 @@ from shop.users.serializers import (
     AddressInput,
     AddressOutput,
     ChangePasswordInput,
+    LoginInput,
     LogoutInput,
     PasswordResetConfirmInput,
     PasswordResetRequestInput,
     ProfileInput,
+    RefreshInput,
     RegisterInput,
     TokenPairOutput,
     UserOutput,
@@ -70,6 +72,7 @@ class LoginView(TokenObtainPairView):
     the account's own (``shop.web.throttles``)."""
 
     throttle_classes = LOGIN_THROTTLES
+    serializer_class = LoginInput
 
     @extend_schema(responses={200: TokenPairOutput, 400: PROBLEM, 401: PROBLEM, 429: PROBLEM}, tags=["auth"])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -84,6 +87,8 @@ class LoginView(TokenObtainPairView):
 
 class RefreshView(TokenRefreshView):
     """Rotate a refresh token: the old one is blacklisted, and using it again gets 401."""
+
+    serializer_class = RefreshInput
 
     @extend_schema(responses={200: TokenPairOutput, 400: PROBLEM, 401: PROBLEM}, tags=["auth"])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -162,6 +167,7 @@ class ChangePasswordView(APIView):
 
 
 class AddressListView(APIView):
+    query_parameters = PagePagination.query_parameters
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="users_me_addresses_list", **page_schema(AddressOutput), tags=["users"])

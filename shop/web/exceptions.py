@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from rest_framework.views import set_rollback
 
 from shop.kernel.errors import ContextUnavailable, DomainError
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE, problem, problem_for_domain_error, problem_for_unavailable
+from shop.web.middleware import database_unavailable, is_database_unavailable, log_database_unavailable
 from shop.web.pages import error_page, wants_html
 
 logger = logging.getLogger(__name__)
@@ -124,6 +126,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 @html_for_browsers(500)
 def server_error(request: HttpRequest) -> HttpResponse:
+    failure = sys.exc_info()[1]  # Django calls this inside the ``except`` that caught the failure
+    if is_database_unavailable(failure):  # raised outside a view (the middleware covers views)
+        assert failure is not None
+        log_database_unavailable(request, failure)
+        return database_unavailable()
     return _django_problem(500, "server_error", "Something went wrong on our side")
 
 

@@ -2,7 +2,7 @@
 
 The exception handler answers every failure with RFC 9457 problem+json, so the schema says so:
 each 4xx/5xx response carries the ``Problem`` schema, and the errors the edge itself can produce
-(401 from authentication, 429 from throttles, 400/415 from body parsing, 404 from a path
+(401 from authentication, 429 from throttles, 400/413/415 from body parsing, 404 from a path
 parameter naming nothing) are documented on every operation where they can happen, including
 operations that later contexts add, without each view repeating them.
 """
@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance, is_serializer
 from rest_framework import serializers
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
+from shop.web.serializers import COUNTRY_CODES, NOT_BLANK_PATTERN, StrictInputSerializer, decimal_pattern
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -39,21 +42,69 @@ class ProblemSerializer(serializers.Serializer[Any]):
 
 
 _EDGE_ERRORS: dict[str, str] = {
-    "400": "`malformed_request` or `validation_error`",
+    "400": "`malformed_request`, `body_too_deep` or `validation_error`",
     "401": "`not_authenticated` or `authentication_failed` (see `WWW-Authenticate`)",
     "404": "`not_found`",
+    "413": "`body_too_large`",
     "415": "`unsupported_media_type`",
     "429": "`throttled` (see `Retry-After`)",
 }
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema plus the edge's error responses, documented as problem+json."""
+    """drf-spectacular's AutoSchema plus the edge's error responses, documented as problem+json, and
+    inputs documented exactly as the server validates them (``shop.web.serializers``): strict bodies
+    forbid additional properties, ``exactly_one_of`` is a ``oneOf``, decimals carry the pattern the
+    server enforces, and a PATCH body is partial only where the view validates it partially."""
+
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+            if serializer.exactly_one_of:
+                schema["oneOf"] = [{"required": [name]} for name in serializer.exactly_one_of]
+        return schema
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "format" not in schema
+            and not any(isinstance(validator, RegexValidator) for validator in field.validators)  # their own pattern
+        ):
+            schema["pattern"] = NOT_BLANK_PATTERN  # DRF strips the value first: whitespace alone is blank
+        if direction == "response" and schema.get("format") == "email":
+            # An answer holds the address as registered. RFC 5322 allows characters (``}@x.test``) that
+            # some validators' ``email`` format refuses, so the format is a promise only about inputs.
+            del schema["format"]
+        if isinstance(field, serializers.ChoiceField) and tuple(field.choices) == COUNTRY_CODES:
+            schema["description"] = field.help_text  # not one line per country: the enum lists them
+        return schema
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> Any:
+        instance = force_instance(serializer)
+        if self.method == "PATCH" and is_serializer(instance) and not instance.partial:
+            # drf-spectacular documents every PATCH body as partial; this view validates it whole.
+            self.method = "PUT"
+            try:
+                schema, required = super()._get_request_for_media_type(instance, direction)
+            finally:
+                self.method = "PATCH"
+        else:
+            schema, required = super()._get_request_for_media_type(serializer, direction)
+        # A body that must name one of several fields is required even though no single field is.
+        return schema, required or bool(getattr(instance, "exactly_one_of", ()))
 
     def _edge_error_codes(self) -> list[str]:
         codes: list[str] = []
         if self.method in _BODY_METHODS and self.view.parser_classes:
-            codes += ["400", "415"]
+            codes += ["400", "413", "415"]
         if self.view.authentication_classes:
             codes.append("401")  # a bad token is refused even where anonymous access is allowed
         if "{" in self.path:

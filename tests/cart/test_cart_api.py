@@ -231,7 +231,7 @@ def test_merge_needs_a_signed_in_customer_and_a_token(skus: Skus, login: Login) 
     (tee,) = skus(1)
     token = add(APIClient(), tee)["X-Cart-Token"]
     assert_problem(guest(token).post("/api/v1/cart/merge/"), 401, "not_authenticated")
-    assert_problem(login(UserFactory()).post("/api/v1/cart/merge/"), 404, "not_found", resource="cart")
+    assert_problem(login(UserFactory()).post("/api/v1/cart/merge/"), 400, "cart_token_required")  # a required header
     assert guest(token).get(CART).status_code == 200  # untouched
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -54,15 +55,24 @@ def test_log_lines_are_json_with_the_request_id(json_log_lines: LogLines) -> Non
     expected = {"request_id": "trace-me-2", "method": "GET", "path": "/api/v1/users/me/", "status": 401}
     assert {key: access[0].get(key) for key in expected} == expected
     assert {"timestamp", "level", "event", "duration_ms"} <= set(access[0])
-    # Lines written by other loggers during the request get the id from the request context.
-    unauthorized = [line for line in lines if line.get("logger") == "django.request"]
-    assert unauthorized, lines
-    assert all(line["request_id"] == "trace-me-2" for line in unauthorized)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [("get", "/api/v1/users/me/", 401), ("get", "/api/v1/nope/", 404), ("post", "/api/v1/auth/token/", 400)],
+)
+def test_a_4xx_is_logged_once_by_the_access_log(json_log_lines: LogLines, method: str, url: str, status: int) -> None:
+    """Not also as Django's "Bad Request: …" warning, nor again by Django's own console handler."""
+    response = getattr(Client(), method)(url, HTTP_X_REQUEST_ID="trace-me-once", content_type="application/json")
+    assert response.status_code == status
+    mine = [line for line in json_log_lines() if line.get("request_id") == "trace-me-once"]
+    assert [(line["logger"], line["status"]) for line in mine] == [("shop.access", status)]
+    for name in ("django", "django.request"):
+        assert logging.getLogger(name).handlers == [], name  # nothing of Django's prints a second copy
+    assert not logging.getLogger("django.server").isEnabledFor(logging.ERROR)  # runserver's own request lines
 
 
 def test_the_request_id_does_not_leak_into_later_log_lines(json_log_lines: LogLines) -> None:
-    import logging
-
     Client().get("/healthz", HTTP_X_REQUEST_ID="trace-me-3")
     logging.getLogger("shop.test").warning("outside any request")
     outside = [line for line in json_log_lines() if line.get("event") == "outside any request"]

@@ -68,6 +68,7 @@ urlpatterns = [
     path("test/domain-error/", DomainErrorView.as_view()),
     path("test/unavailable/", UnavailableView.as_view()),
     path("test/bug/", BugView.as_view()),
+    path("api/test/bug/", BugView.as_view()),
     path("", include("shop.urls")),
 ]
 

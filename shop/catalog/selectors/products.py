@@ -21,15 +21,12 @@ trigrams, on FTS5, with the same intent of ranking (``sqlite_search``).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import reduce
 from typing import Any, Literal
 
@@ -59,22 +56,17 @@ from django.db.models.lookups import IExact
 
 from shop.catalog.models import Category, Product, Stock, Variant
 from shop.catalog.selectors import sqlite_search
-from shop.kernel import Money
+from shop.kernel import Money, cursors
+from shop.kernel.cursors import Position
 
 Sort = Literal["relevance", "price", "-price", "newest", "name"]
 SORTS: tuple[Sort, ...] = ("relevance", "price", "-price", "newest", "name")
 MAX_PAGE_SIZE = 100
 MAX_CATEGORIES = 1000  # the tree endpoint returns at most this many nodes (staff-made, small in practice)
-MAX_CURSOR_CHARS = 1000
 # Sorting by price puts products without an active variant last in both directions.
 _NO_PRICE_ASC = Decimal("10000000000.00")
 _NO_PRICE_DESC = Decimal("-1.00")
-_MAX_INT = 2**63 - 1
 _WORD = re.compile(r"[^\W_]+")
-
-
-class InvalidCursor(ValueError):
-    """The cursor was not made by us for this sort order (tampered, truncated or stale)."""
 
 
 # --- query parameters -----------------------------------------------------------------------
@@ -348,7 +340,7 @@ def _searched(qs: QuerySet[Product], q: str, *, rank: bool) -> QuerySet[Product]
 
 # A sort is a lexicographic key ending in the primary key, so every position is unique and a
 # keyset cursor ("after this key") never skips or repeats a row, whatever the ties.
-_Key = tuple[str, bool, str]  # (field or annotation, descending, kind of value)
+_Key = tuple[str, bool, cursors.Kind]  # (field or annotation, descending, kind of value)
 _ORDERS: dict[str, tuple[_Key, ...]] = {
     "newest": (("created_at", True, "datetime"), ("id", True, "int")),
     "name": (("name", False, "str"), ("id", False, "int")),
@@ -383,74 +375,18 @@ def _ordered(qs: QuerySet[Product], query: ProductQuery) -> QuerySet[Product]:
 # --- keyset cursor ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Position:
-    order: str
-    backwards: bool  # True: the page *before* ``values``; False: the page after
-    values: tuple[Any, ...]
-
-
-def _encode_value(kind: str, value: Any) -> Any:
-    if kind == "datetime":
-        return value.isoformat()
-    if kind == "decimal":
-        return str(value)
-    return value
-
-
-def _decode_value(kind: str, raw: Any) -> Any:
-    if kind == "int":
-        if type(raw) is not int or not -_MAX_INT <= raw <= _MAX_INT:
-            raise InvalidCursor("bad integer")
-        return raw
-    if not isinstance(raw, str) or "\x00" in raw or len(raw) > 300:
-        raise InvalidCursor("bad value")
-    if kind == "str":
-        return raw
-    if kind == "decimal":
-        try:
-            number = Decimal(raw)
-        except InvalidOperation as exc:
-            raise InvalidCursor("bad decimal") from exc
-        if not number.is_finite() or abs(number) >= Decimal("1e12"):
-            raise InvalidCursor("bad decimal")
-        return number
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidCursor("bad datetime") from exc
-    if moment.tzinfo is None:
-        raise InvalidCursor("naive datetime")
-    return moment
+def _kinds(order: str) -> list[cursors.Kind]:
+    return [kind for _, _, kind in _ORDERS[order]]
 
 
 def encode_cursor(position: Position) -> str:
-    keys = _ORDERS[position.order]
-    payload = {
-        "o": position.order,
-        "b": position.backwards,
-        "v": [_encode_value(kind, value) for (_, _, kind), value in zip(keys, position.values, strict=True)],
-    }
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    return cursors.encode(position, _kinds(position.order))
 
 
 def decode_cursor(cursor: str, query: ProductQuery) -> Position:
     """Raises ``InvalidCursor`` unless ``cursor`` is one of ours for this query's sort order."""
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursor("too long")
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("not a cursor") from exc
     order = _order_name(query)
-    if not isinstance(raw, dict) or raw.get("o") != order or not isinstance(raw.get("b"), bool):
-        raise InvalidCursor("not a cursor for this sort order")
-    keys = _ORDERS[order]
-    values = raw.get("v")
-    if not isinstance(values, list) or len(values) != len(keys):
-        raise InvalidCursor("wrong number of values")
-    decoded = tuple(_decode_value(kind, value) for (_, _, kind), value in zip(keys, values, strict=True))
-    return Position(order=order, backwards=raw["b"], values=decoded)
+    return cursors.decode(cursor, order=order, kinds=_kinds(order))
 
 
 def _beyond(keys: Sequence[_Key], values: Sequence[Any], *, backwards: bool) -> Q:

@@ -183,17 +183,14 @@ class VariantCreateInput(VariantUpdateInput):
 class StockAdjustInput(StrictInputSerializer):
     """Exactly one of ``on_hand_delta`` (received +n, shrinkage -n) or ``set_on_hand`` (a count)."""
 
+    exactly_one_of = ("on_hand_delta", "set_on_hand")
+
     on_hand_delta = serializers.IntegerField(min_value=-2_147_483_647, max_value=2_147_483_647, required=False)
     set_on_hand = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
     reason = serializers.ChoiceField(
         choices=["adjust", "receive"], default="adjust", help_text="`receive` for goods received, else `adjust`."
     )
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("on_hand_delta" in attrs) == ("set_on_hand" in attrs):
-            raise serializers.ValidationError("Give exactly one of on_hand_delta and set_on_hand.")
-        return attrs
 
 
 class StockAdjustOutput(serializers.Serializer[Any]):

@@ -11,8 +11,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from shop.catalog.api import InvalidPriceRange
 from shop.catalog.selectors import products as selectors
-from shop.web.serializers import MoneyOutput, StrictInputSerializer
+from shop.kernel import cursors
+from shop.web.serializers import MoneyOutput, StrictQuerySerializer
 
 ATTRIBUTE_PATTERN = r"^[A-Za-z0-9_-]{1,40}:[^:]{1,100}$"
 MAX_ATTRIBUTE_FILTERS = 10
@@ -96,7 +98,7 @@ class CategoryNodeOutput(serializers.Serializer[Any]):
         return fields
 
 
-class ProductListQuery(StrictInputSerializer):
+class ProductListQuery(StrictQuerySerializer):
     """Query parameters of the product list; an unknown parameter is a 400 (a typo never silently
     returns the unfiltered list)."""
 
@@ -144,7 +146,7 @@ class ProductListQuery(StrictInputSerializer):
         "`price` is the lowest active variant price; products without one come last.",
     )
     cursor = serializers.CharField(
-        max_length=selectors.MAX_CURSOR_CHARS, required=False, help_text="Opaque; from `next` or `previous`."
+        max_length=cursors.MAX_CURSOR_CHARS, required=False, help_text="Opaque; from `next` or `previous`."
     )
     page_size = serializers.IntegerField(
         min_value=1, max_value=selectors.MAX_PAGE_SIZE, required=False, default=20, help_text="Results per page."
@@ -153,7 +155,7 @@ class ProductListQuery(StrictInputSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("min_price"), attrs.get("max_price")
         if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"max_price": ["Must not be below min_price."]})
+            raise InvalidPriceRange(f"max_price ({high}) must not be below min_price ({low}).")
         return attrs
 
     def to_query(self) -> selectors.ProductQuery:

@@ -29,8 +29,7 @@ from shop.kernel.money import CURRENCY_EXPONENTS
 PRICE_DECIMAL_PLACES: Final = 2
 MAX_PRICE: Final = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 CURRENCIES: Final = tuple(sorted(c for c, e in CURRENCY_EXPONENTS.items() if e <= PRICE_DECIMAL_PLACES))
-# SKUs travel in URLs, CSV files and other contexts' rows: a conservative alphabet, no spaces or slashes.
-SKU_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SKU_RE: Final = re.compile(rf"^{api.SKU_PATTERN}$")
 SLUG_RE: Final = re.compile(r"^[-a-zA-Z0-9_]+$")
 MAX_ATTRIBUTES: Final = 50
 MAX_IMAGES: Final = 20

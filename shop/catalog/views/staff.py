@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.catalog import api
+from shop.catalog.api import SKU_PATTERN
 from shop.catalog.models import Category, Product, Variant
 from shop.catalog.selectors import staff as selectors
 from shop.catalog.serializers.staff import (
@@ -35,6 +36,7 @@ from shop.catalog.serializers.staff import (
 )
 from shop.catalog.services import inventory
 from shop.catalog.services import products as services
+from shop.web.converters import register_pattern
 from shop.web.pagination import PagePagination, page_schema
 
 TAGS = ["catalog-staff"]
@@ -54,6 +56,8 @@ class StaffView(APIView):
 
 # --- categories ------------------------------------------------------------------------------------
 class CategoryListView(StaffView):
+    query_parameters = PagePagination.query_parameters
+
     @extend_schema(operation_id="catalog_staff_categories_list", **_page_schema(CategoryStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:
         paginator = PagePagination()
@@ -98,6 +102,10 @@ class CategoryDetailView(StaffView):
 
 # --- products --------------------------------------------------------------------------------------
 class ProductListView(StaffView):
+    """Every product, inactive ones included, newest first."""
+
+    query_parameters = PagePagination.query_parameters
+
     @extend_schema(operation_id="catalog_staff_products_list", **_page_schema(ProductStaffOutput), tags=TAGS)
     def get(self, request: Request) -> Response:
         """Every product, inactive ones included, newest first."""
@@ -211,6 +219,7 @@ class StockAdjustView(StaffView):
         return Response(StockAdjustOutput(body).data)
 
 
+register_pattern("sku", SKU_PATTERN)
 routes: list[URLPattern] = [
     path("staff/categories/", CategoryListView.as_view(), name="staff-category-list"),
     path("staff/categories/<int:category_id>/", CategoryDetailView.as_view(), name="staff-category-detail"),
@@ -218,9 +227,9 @@ routes: list[URLPattern] = [
     path("staff/products/<int:product_id>/", ProductDetailView.as_view(), name="staff-product-detail"),
     path("staff/products/<int:product_id>/variants/", VariantListView.as_view(), name="staff-variant-list"),
     path(
-        "staff/products/<int:product_id>/variants/<str:sku>/",
+        "staff/products/<int:product_id>/variants/<sku:sku>/",
         VariantDetailView.as_view(),
         name="staff-variant-detail",
     ),
-    path("staff/stock/<str:sku>/adjust/", StockAdjustView.as_view(), name="staff-stock-adjust"),
+    path("staff/stock/<sku:sku>/adjust/", StockAdjustView.as_view(), name="staff-stock-adjust"),
 ]

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.urls import URLPattern, path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,6 +59,8 @@ class CategoryTreeView(APIView):
 class ProductListView(APIView):
     """Active products, filtered, searched (``q``) and sorted, in keyset (cursor) pages."""
 
+    query_parameters = tuple(ProductListQuery().fields)
+
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -86,10 +87,7 @@ class ProductListView(APIView):
         params.is_valid(raise_exception=True)
         query = params.to_query()
         cursor: str = params.validated_data.get("cursor", "")
-        try:
-            position = selectors.decode_cursor(cursor, query) if cursor else None
-        except selectors.InvalidCursor as exc:
-            raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+        position = selectors.decode_cursor(cursor, query) if cursor else None  # InvalidCursor: 400 invalid_cursor
         page = selectors.product_page(query, position=position, page_size=params.validated_data["page_size"])
         return {
             "results": ProductCardOutput(page.items, many=True).data,
