@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django_countries import countries
@@ -19,7 +18,7 @@ from shop import registry
 from shop.catalog.api import SKU_PATTERN, CatalogAPI, InactiveProduct, UnknownSku
 from shop.kernel import Money, ValidationFailed
 from shop.pricing import api, selectors
-from shop.pricing.adapters.base import STANDARD, TaxPlace
+from shop.pricing.adapters.base import STANDARD, RatesByClass, TaxPlace
 from shop.pricing.services import arithmetic, shipping, tax
 from shop.pricing.services.arithmetic import Item
 
@@ -84,6 +83,7 @@ class Basket:
     """A priced basket before its shipping is chosen: the lines and every charge the methods may add."""
 
     currency: str
+    included: bool
     destination: api.Destination | None
     lines: list[api.QuoteLine]
     options: list[api.ShippingCharge]  # cheapest first
@@ -92,6 +92,7 @@ class Basket:
 
 
 def price_basket(*, lines: Sequence[api.Line], destination: api.Destination | None) -> Basket:
+    """Read what the basket needs (catalog, rates, shipping methods), then price it."""
     currency = settings.SHOP_CURRENCY
     included = settings.SHOP_PRICES_INCLUDE_TAX
     lines, destination = checked_lines(lines), checked_destination(destination)
@@ -100,54 +101,46 @@ def price_basket(*, lines: Sequence[api.Line], destination: api.Destination | No
     here = TaxPlace(destination.country, destination.postal_code) if destination else TaxPlace(origin)
     places = [here, TaxPlace(origin)] if included and origin != here.country else [here]
     rates, source = tax.rates(places=places, tax_classes={STANDARD, *(item.tax_class for item in items)})
-    rate, origin_rate = rates[here], rates[places[-1]] if included else None
+    return build_basket(
+        items=items,
+        rates=rates[here],
+        origin_rates=rates[places[-1]] if included else None,
+        methods=selectors.active_shipping_methods() if items else [],
+        place=here,
+        currency=currency,
+        destination=destination,
+        tax_source=source,
+    )
+
+
+def build_basket(
+    *,
+    items: Sequence[Item],
+    rates: RatesByClass,
+    origin_rates: RatesByClass | None,
+    methods: Sequence[selectors.Method],
+    place: TaxPlace,
+    currency: str,
+    destination: api.Destination | None,
+    tax_source: str,
+) -> Basket:
+    """Price the lines and every shipping method that can carry them (pure: what was read comes in).
+    ``origin_rates`` are the rates gross prices include (``None``: prices are net)."""
+    included = origin_rates is not None
     priced = [
         arithmetic.price_line(
             item,
-            rate=rate[item.tax_class],
-            origin_rate=origin_rate[item.tax_class] if origin_rate else None,
+            rate=rates[item.tax_class],
+            origin_rate=origin_rates[item.tax_class] if origin_rates else None,
             included=included,
         )
         for item in items
     ]
     weight = sum(item.weight_grams * item.quantity for item in items)
-    options = _shipping_options(
-        priced,
-        weight_grams=weight,
-        place=here,
-        rate=rate[STANDARD],
-        origin_rate=origin_rate[STANDARD] if origin_rate else None,
-        currency=currency,
-    )
-    return Basket(
-        currency=currency,
-        destination=destination,
-        lines=priced,
-        options=options,
-        weight_grams=weight,
-        tax_source=source,
-    )
-
-
-def _shipping_options(
-    lines: list[api.QuoteLine],
-    *,
-    weight_grams: int,
-    place: TaxPlace,
-    rate: Decimal,
-    origin_rate: Decimal | None,
-    currency: str,
-) -> list[api.ShippingCharge]:
-    """Every method serving the place that can carry this basket, priced, cheapest first."""
-    if not lines:
-        return []
-    goods = arithmetic.goods_amount(lines, currency).amount
-    methods = shipping.serving(
-        selectors.active_shipping_methods(), country=place.country, postal_code=place.postal_code
-    )
-    charges: list[tuple[int, api.ShippingCharge]] = []
-    for method in methods:
-        price = shipping.price_of(method, goods=goods, weight_grams=weight_grams)
+    goods = arithmetic.goods_amount(priced, currency).amount
+    options: list[tuple[int, api.ShippingCharge]] = []
+    for method in shipping.serving(methods, country=place.country, postal_code=place.postal_code) if items else []:
+        price = shipping.price_of(method, goods=goods, weight_grams=weight)
         if price is None:
             continue
         charge = arithmetic.price_shipping(
@@ -155,12 +148,43 @@ def _shipping_options(
             name=method.name,
             delivery_estimate=method.delivery_estimate,
             entered_price=Money(price, currency),
-            rate=rate,
-            origin_rate=origin_rate,
-            included=settings.SHOP_PRICES_INCLUDE_TAX,
+            rate=rates[STANDARD],
+            origin_rate=origin_rates[STANDARD] if origin_rates else None,
+            included=included,
         )
-        charges.append((method.position, charge))
-    return [charge for _, charge in sorted(charges, key=lambda pc: (pc[1].total.amount, pc[0], pc[1].method))]
+        options.append((method.position, charge))
+    options.sort(key=lambda pc: (pc[1].total.amount, pc[0], pc[1].method))
+    return Basket(
+        currency=currency,
+        included=included,
+        destination=destination,
+        lines=priced,
+        options=[charge for _, charge in options],
+        weight_grams=weight,
+        tax_source=tax_source,
+    )
+
+
+def quote_of(basket: Basket, *, shipping_method: str | None) -> api.Quote:
+    """The basket with its shipping: the one named (409 when it cannot carry it there), else the cheapest."""
+    chosen = basket.options[0] if basket.options else None
+    if shipping_method is not None:
+        chosen = next((o for o in basket.options if o.method == shipping_method), None)
+        if chosen is None:
+            raise api.ShippingMethodUnavailable(
+                f"{shipping_method!r} does not ship these items there.",
+                shipping_method=shipping_method,
+                available=[o.method for o in basket.options],
+            )
+    return arithmetic.assemble(
+        currency=basket.currency,
+        included=basket.included,
+        destination=basket.destination,
+        lines=basket.lines,
+        shipping=chosen,
+        weight_grams=basket.weight_grams,
+        tax_source=basket.tax_source,
+    )
 
 
 class PricingService:
@@ -177,25 +201,7 @@ class PricingService:
         _check_customer(customer_id)
         if shipping_method is not None and not METHOD_CODE_RE.match(str(shipping_method)):
             raise _invalid("shipping_method", "A shipping method's code: letters, digits, '-' or '_'.")
-        basket = price_basket(lines=lines, destination=destination)
-        chosen = basket.options[0] if basket.options else None
-        if shipping_method is not None:
-            chosen = next((o for o in basket.options if o.method == shipping_method), None)
-            if chosen is None:
-                raise api.ShippingMethodUnavailable(
-                    f"{shipping_method!r} does not ship these items there.",
-                    shipping_method=shipping_method,
-                    available=[o.method for o in basket.options],
-                )
-        return arithmetic.assemble(
-            currency=basket.currency,
-            included=settings.SHOP_PRICES_INCLUDE_TAX,
-            destination=basket.destination,
-            lines=basket.lines,
-            shipping=chosen,
-            weight_grams=basket.weight_grams,
-            tax_source=basket.tax_source,
-        )
+        return quote_of(price_basket(lines=lines, destination=destination), shipping_method=shipping_method)
 
     def shipping_methods(
         self,
