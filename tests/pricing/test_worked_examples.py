@@ -85,7 +85,9 @@ def test_the_page_shows_every_example() -> None:
 
 
 @pytest.mark.parametrize("number", sorted(EXAMPLES))
-def test_each_worked_example_is_what_the_quote_says(number: int, shop: None, settings: Any, pricing: PricingAPI) -> None:
+def test_each_worked_example_is_what_the_quote_says(
+    number: int, shop: None, settings: Any, pricing: PricingAPI
+) -> None:
     example = EXAMPLES[number]
     settings.SHOP_PRICES_INCLUDE_TAX = example.gross
     settings.SHOP_TAX_ORIGIN_COUNTRY = "DE" if example.gross else "US"
