@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.conf import settings
 from django_countries import countries
@@ -189,6 +190,8 @@ def quote_of(basket: Basket, *, shipping_method: str | None) -> api.Quote:
 
 class PricingService:
     """The in-process ``PricingAPI``."""
+
+    context: ClassVar[str] = api.PricingAPI.context
 
     def quote(
         self,
