@@ -485,7 +485,7 @@ SHOP_TAX_FAIL_CLOSED: bool = env.bool("SHOP_TAX_FAIL_CLOSED", default=True)
 if SHOP_TAX_ORIGIN_COUNTRY and not (len(SHOP_TAX_ORIGIN_COUNTRY) == 2 and SHOP_TAX_ORIGIN_COUNTRY.isalpha()):
     raise ImproperlyConfigured("SHOP_TAX_ORIGIN_COUNTRY must be an ISO 3166-1 alpha-2 code such as DE")
 if SHOP_PRICES_INCLUDE_TAX and not SHOP_TAX_ORIGIN_COUNTRY:
-    raise ImproperlyConfigured("SHOP_PRICES_INCLUDE_TAX needs SHOP_TAX_ORIGIN_COUNTRY: whose tax do the prices include?")
+    raise ImproperlyConfigured("SHOP_PRICES_INCLUDE_TAX needs SHOP_TAX_ORIGIN_COUNTRY (whose tax the prices include)")
 if SHOP_TAX_PROVIDER not in ("table", "http"):
     raise ImproperlyConfigured("SHOP_TAX_PROVIDER must be 'table' or 'http'")
 if SHOP_TAX_PROVIDER == "http" and not SHOP_TAX_SERVICE_URL.startswith(("http://", "https://")):
