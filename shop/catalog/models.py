@@ -62,7 +62,7 @@ class Product(models.Model):
     # How pricing taxes the product; the rates of each class per country are pricing's.
     tax_class = models.CharField(
         max_length=20,
-        choices=[(code, code.replace("_", "-")) for code in TAX_CLASSES],
+        choices=[(code, code) for code in TAX_CLASSES],
         default=TAX_CLASSES[0],
         db_default=TAX_CLASSES[0],  # rows written in bulk (COPY, raw SQL) are standard too
     )

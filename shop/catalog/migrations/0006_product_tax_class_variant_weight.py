@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 choices=[
                     ("standard", "standard"),
                     ("reduced", "reduced"),
-                    ("super_reduced", "super-reduced"),
+                    ("super_reduced", "super_reduced"),
                     ("zero", "zero"),
                     ("exempt", "exempt"),
                 ],
