@@ -239,6 +239,7 @@ SHOP_LISTENER: str = env.str("SHOP_LISTENER", default="all")
 _PERIODIC: dict[str, dict[str, tuple[str, float]]] = {
     "users": {"flush-expired-tokens": ("shop.users.flush_expired_tokens", 24 * 3600)},
     "catalog": {"release-expired-reservations": ("shop.catalog.release_expired_reservations", 60.0)},
+    "pricing": {},
     "cart": {"delete-expired-guest-carts": ("shop.cart.delete_expired_guest_carts", 3600.0)},
     "orders": {"cancel-unpaid-orders": ("shop.orders.cancel_unpaid_orders", 60.0)},
     "payments": {"reconcile-stuck-payments": ("shop.payments.reconcile_stuck_payments", 300.0)},
@@ -469,6 +470,28 @@ SHOP_ORDER_PAYMENT_TTL_S: int = env.int("SHOP_ORDER_PAYMENT_TTL_S", default=30 *
 SHOP_SHIPPING_FLAT: Decimal = Decimal(env.str("SHOP_SHIPPING_FLAT", default="4.90"))
 SHOP_FREE_SHIPPING_OVER: Decimal = Decimal(env.str("SHOP_FREE_SHIPPING_OVER", default="50.00"))
 SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
+# Pricing (docs/pricing.md). Prices (catalog and shipping methods) are entered with tax (gross, as EU shops
+# do: they include the rates of SHOP_TAX_ORIGIN_COUNTRY) or without it (net, as US shops do). The origin is
+# also where a quote without a destination is estimated for. Rates come from the admin's table, or from an
+# external tax service (SHOP_TAX_PROVIDER=http); when that service fails, SHOP_TAX_FAIL_CLOSED refuses the
+# quote (503 tax_unavailable) instead of falling back to the table's rates.
+SHOP_PRICES_INCLUDE_TAX: bool = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
+SHOP_TAX_ORIGIN_COUNTRY: str = env.str("SHOP_TAX_ORIGIN_COUNTRY", default="").strip().upper()
+SHOP_TAX_PROVIDER: str = env.str("SHOP_TAX_PROVIDER", default="table")
+SHOP_TAX_SERVICE_URL: str = env.str("SHOP_TAX_SERVICE_URL", default="")
+SHOP_TAX_SERVICE_TOKEN: str = env.str("SHOP_TAX_SERVICE_TOKEN", default="")
+SHOP_TAX_SERVICE_TIMEOUT_S: float = env.float("SHOP_TAX_SERVICE_TIMEOUT_S", default=2.0)
+SHOP_TAX_FAIL_CLOSED: bool = env.bool("SHOP_TAX_FAIL_CLOSED", default=True)
+if SHOP_TAX_ORIGIN_COUNTRY and not (len(SHOP_TAX_ORIGIN_COUNTRY) == 2 and SHOP_TAX_ORIGIN_COUNTRY.isalpha()):
+    raise ImproperlyConfigured("SHOP_TAX_ORIGIN_COUNTRY must be an ISO 3166-1 alpha-2 code such as DE")
+if SHOP_PRICES_INCLUDE_TAX and not SHOP_TAX_ORIGIN_COUNTRY:
+    raise ImproperlyConfigured("SHOP_PRICES_INCLUDE_TAX needs SHOP_TAX_ORIGIN_COUNTRY (whose tax the prices include)")
+if SHOP_TAX_PROVIDER not in ("table", "http"):
+    raise ImproperlyConfigured("SHOP_TAX_PROVIDER must be 'table' or 'http'")
+if SHOP_TAX_PROVIDER == "http" and not SHOP_TAX_SERVICE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SHOP_TAX_PROVIDER=http needs SHOP_TAX_SERVICE_URL (an http(s) URL)")
+if not SHOP_TAX_SERVICE_TIMEOUT_S > 0:
+    raise ImproperlyConfigured("SHOP_TAX_SERVICE_TIMEOUT_S must be a positive number of seconds")
 # Payments: which gateway adapter charges ("simulated" or "stripe"); every gateway call has a
 # timeout, bounded retries with jittered backoff for transient errors, and a circuit breaker.
 SHOP_PAYMENT_GATEWAY: str = env.str("SHOP_PAYMENT_GATEWAY", default="simulated")

@@ -16,6 +16,9 @@ MAX_SKUS_PER_CALL = 500
 # no spaces, slashes or NUL, at most 64 characters. Routes taking a SKU match only this.
 SKU_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 MAX_RESERVATION_TTL_S = 24 * 3600
+# How a product is taxed. The catalog only labels products; pricing owns the rate of each class per
+# country (standard first: the default). ``zero`` is taxable at 0 %; ``exempt`` is outside VAT.
+TAX_CLASSES: tuple[str, ...] = ("standard", "reduced", "super_reduced", "zero", "exempt")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,6 +35,8 @@ class Variant:
     compare_at_price: Money | None
     available: int
     is_active: bool  # false when the variant or its product is no longer sold
+    tax_class: str  # the product's, one of TAX_CLASSES
+    weight_grams: int  # shipping weight of one unit (0: not weighed)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,6 +9,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 
+from shop.catalog.api import TAX_CLASSES
 from shop.kernel import Money
 
 
@@ -58,6 +59,13 @@ class Product(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     image_urls = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True, db_index=True)
+    # How pricing taxes the product; the rates of each class per country are pricing's.
+    tax_class = models.CharField(
+        max_length=20,
+        choices=[(code, code) for code in TAX_CLASSES],
+        default=TAX_CLASSES[0],
+        db_default=TAX_CLASSES[0],  # rows written in bulk (COPY, raw SQL) are standard too
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Maintained by a PostgreSQL trigger (name weight A, brand B, description C), GIN-indexed; NULL on SQLite.
@@ -65,6 +73,7 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(tax_class__in=TAX_CLASSES), name="product_tax_class_known")]
 
     def __str__(self) -> str:
         return self.name
@@ -82,6 +91,9 @@ class Variant(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    weight_grams = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Shipping weight of one unit (0: not weighed)."
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -7,7 +7,7 @@ No Django import at module level: settings read it.
 
 from __future__ import annotations
 
-CONTEXTS: tuple[str, ...] = ("users", "catalog", "cart", "payments", "orders", "notifications")
+CONTEXTS: tuple[str, ...] = ("users", "catalog", "pricing", "cart", "payments", "orders", "notifications")
 
 
 def api_module(context: str) -> str:

@@ -59,6 +59,18 @@ VIOLATIONS = [
         ("shop.users.models is not allowed to import shop.users.services",),
     ),
     Violation(
+        "C1-adapters-import-services",
+        C1,
+        {"shop/pricing/adapters/__init__.py": "from shop.pricing import services  # noqa: E402"},
+        ("shop.pricing.adapters is not allowed to import shop.pricing.services",),
+    ),
+    Violation(
+        "C2-foreign-adapters",
+        C2,
+        {"shop/cart/services.py": "from shop.pricing.adapters import base  # noqa: E402"},
+        ("shop.cart is not allowed to import shop.pricing.adapters", "shop.cart.services -> shop.pricing.adapters"),
+    ),
+    Violation(
         "C2-foreign-models",
         C2,
         {

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
+from shop.catalog.services import CatalogService
 from shop.users.models import User
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.helpers import connection_of, outbox, submit_kit_form
@@ -44,6 +45,7 @@ def product_form(product: Product, variants: list[Variant], **changes: Any) -> d
         "slug": product.slug,
         "category": product.category_id,
         "brand": product.brand,
+        "tax_class": product.tax_class,
         "description": product.description,
         "attributes": "{}",
         "image_urls": "[]",
@@ -64,6 +66,7 @@ def product_form(product: Product, variants: list[Variant], **changes: Any) -> d
                 f"variants-{i}-price_amount": str(v.price_amount),
                 f"variants-{i}-compare_at_amount": "" if v.compare_at_amount is None else str(v.compare_at_amount),
                 f"variants-{i}-currency": v.currency,
+                f"variants-{i}-weight_grams": v.weight_grams,
                 f"variants-{i}-is_active": "on" if v.is_active else "",
                 f"variants-{i}-position": v.position,
             }
@@ -197,6 +200,26 @@ def test_adding_a_product_with_a_variant_in_the_admin_creates_its_stock_row(brow
     assert created.product.slug == "scarf"
     assert Stock.objects.get(pk=created.pk).on_hand == 0
     assert storefront_variant("scarf", "SCARF-1")["price"]["amount"] == "30.00"
+
+
+def test_tax_class_and_weight_are_edited_in_the_admin_and_reach_pricings_read(browser, variant, committed):
+    with committed():
+        response = browser.post(
+            f"{ADMIN}/product/{variant.product_id}/change/",
+            product_form(variant.product, [variant], tax_class="reduced", **{"variants-0-weight_grams": "450"}),
+        )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    [read] = CatalogService().get_variants(skus=["TEE-M"])
+    assert (read.tax_class, read.weight_grams) == ("reduced", 450)
+    assert not outbox("catalog").filter(topic=PRICE_CHANGED).exists()  # not a price change
+    for bad in ({"tax_class": "luxury"}, {"variants-0-weight_grams": "-5"}, {"variants-0-weight_grams": "2000000"}):
+        refused = browser.post(
+            f"{ADMIN}/product/{variant.product_id}/change/", product_form(Product.objects.get(), [variant], **bad)
+        )
+        assert refused.status_code == 200 and refused.context["errors"], bad
+    variant.refresh_from_db()
+    assert (variant.product.tax_class, variant.weight_grams) == ("reduced", 450)
 
 
 def test_stock_is_never_a_bare_field_edit_in_the_admin(browser, variant):
@@ -335,6 +358,7 @@ def test_the_variants_table_fits_the_product_page(browser, variant):
         "price_amount",
         "compare_at_amount",
         "currency",
+        "weight_grams",
         "is_active",
         "position",
         "stock_figures",

@@ -27,6 +27,11 @@ PRICE_CHANGED = "catalog.ProductPriceChanged"
 PRODUCTS_HEADER = (
     "product_slug,product_name,category_slug,brand,sku,variant_name,price,compare_at_price,currency,active"
 )
+# What an export writes: the columns above plus the tax class and the weight (files without them still import).
+EXPORT_HEADER = (
+    "product_slug,product_name,category_slug,brand,tax_class,sku,variant_name,price,compare_at_price,currency,"
+    "weight_grams,active"
+)
 
 
 def dataset(text: str) -> tablib.Dataset:
@@ -137,24 +142,45 @@ def test_products_export_returns_one_row_per_sku_and_round_trips():
     exported = ProductVariantResource().export()
 
     rows = list(csv.DictReader(io.StringIO(exported.csv)))
-    assert exported.headers == PRODUCTS_HEADER.split(",")
+    assert exported.headers == EXPORT_HEADER.split(",")
     by_sku = {row["sku"]: row for row in rows}
     assert by_sku["TEE-M"] == {
         "product_slug": "tee",
         "product_name": "Tee",
         "category_slug": "tees",
         "brand": "Acme",
+        "tax_class": "standard",
         "sku": "TEE-M",
         "variant_name": "M",
         "price": "19.99",
         "compare_at_price": "25.00",
         "currency": "EUR",
+        "weight_grams": "0",
         "active": "1",
     }
     assert by_sku["TEE-L"]["active"] == "0" and by_sku["TEE-L"]["compare_at_price"] == ""
     again = import_products(exported.csv)
     assert not again.has_errors() and not again.has_validation_errors(), row_errors(again)
     assert not outbox("catalog").exists()  # nothing changed, so no price event
+
+
+def test_a_products_csv_sets_tax_classes_and_weights_and_refuses_unknown_ones(staff_user, committed):
+    CategoryFactory(slug="books")
+    header = "product_slug,product_name,category_slug,tax_class,sku,price,weight_grams"
+    with committed():
+        result = import_products(f"{header}\nnovel,Novel,books,reduced,NOVEL-1,12.00,380\nmap,Map,books,,MAP-1,5.00,")
+
+    assert not result.has_errors() and not result.has_validation_errors(), row_errors(result)
+    novel, atlas = Variant.objects.select_related("product").get(sku="NOVEL-1"), Variant.objects.get(sku="MAP-1")
+    assert (novel.product.tax_class, novel.weight_grams) == ("reduced", 380)
+    assert (atlas.product.tax_class, atlas.weight_grams) == ("standard", 0)  # blank cells: the defaults
+
+    for bad, column in (("luxury,NOVEL-1,12.00,380", "tax_class"), ("zero,NOVEL-1,12.00,heavy", "weight_grams")):
+        refused = import_products(f"{header}\nnovel,,,{bad}")
+        assert refused.has_validation_errors()
+        assert column in refused.invalid_rows[0].error_dict, refused.invalid_rows[0].error_dict
+    novel.refresh_from_db()
+    assert (novel.product.tax_class, novel.weight_grams) == ("reduced", 380)
 
 
 # --- stock -----------------------------------------------------------------------------------------

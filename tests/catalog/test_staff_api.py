@@ -12,6 +12,7 @@ from django.urls import URLPattern
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
+from shop.catalog.services import CatalogService
 from shop.catalog.views import staff as staff_views
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.helpers import assert_problem, outbox
@@ -163,6 +164,49 @@ def test_prices_are_decimal_strings_in_a_supported_currency(price, variant, staf
     variant.refresh_from_db()
     assert variant.price_amount == Decimal("19.99")
     assert not outbox("catalog").filter(topic=PRICE_CHANGED).exists()
+
+
+def test_staff_set_the_tax_class_and_the_weight_that_pricing_reads(variant, staff):
+    category = variant.product.category
+    body = {"name": "Novel", "slug": "novel", "category": category.pk, "tax_class": "reduced"}
+    created = staff.post(f"{STAFF}/products/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["tax_class"] == "reduced"
+    book = created.json()["id"]
+    variant_body = {"sku": "NOVEL-1", "price": {"amount": "12.00", "currency": "EUR"}, "weight_grams": 380}
+    added = staff.post(f"{STAFF}/products/{book}/variants/", variant_body, format="json")
+    assert added.status_code == 201 and added.json()["weight_grams"] == 380, added.content
+    assert staff.get(f"{STAFF}/products/{variant.product_id}/").json()["tax_class"] == "standard"  # the default
+
+    patched = staff.patch(f"{STAFF}/products/{book}/", {"tax_class": "zero"}, format="json")
+    assert patched.status_code == 200 and patched.json()["tax_class"] == "zero"
+    url = f"{STAFF}/products/{book}/variants/NOVEL-1/"
+    assert staff.patch(url, {"weight_grams": 400}, format="json").json()["weight_grams"] == 400
+    [read] = CatalogService().get_variants(skus=["NOVEL-1"])
+    assert (read.tax_class, read.weight_grams) == ("zero", 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("product", {"tax_class": "luxury"}, "tax_class"),
+        ("product", {"tax_class": None}, "tax_class"),
+        ("variant", {"weight_grams": -1}, "weight_grams"),
+        ("variant", {"weight_grams": "400"}, "weight_grams"),
+        ("variant", {"weight_grams": 1.5}, "weight_grams"),
+        ("variant", {"weight_grams": 1_000_001}, "weight_grams"),
+    ],
+)
+def test_a_bad_tax_class_or_weight_is_refused_and_changes_nothing(path, body, field, variant, staff):
+    url = f"{STAFF}/products/{variant.product_id}/"
+    if path == "variant":
+        url += f"variants/{variant.sku}/"
+
+    problem = assert_problem(staff.patch(url, body, format="json"), 400, "validation_error")
+
+    assert set(problem["errors"]) == {field}
+    variant.refresh_from_db()
+    assert (variant.product.tax_class, variant.weight_grams) == ("standard", 0)
 
 
 def test_slug_and_sku_clashes_are_409(variant, staff):

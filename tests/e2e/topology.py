@@ -5,9 +5,9 @@
 
 ``split``:
 
-* **main** (gunicorn, default :8100): users, catalog, cart, orders (``SHOP_SERVE``); payments and notifications
-  bound remote (``SHOP_CONTEXTS``). Database: ``DATABASE_URL`` (framework tables too: staff accounts,
-  sessions, admin log, dead letters). Worker on ``default`` + the users, catalog, cart, orders queues, with beat.
+* **main** (gunicorn, default :8100): users, catalog, pricing, cart, orders (``SHOP_SERVE``); payments and
+  notifications bound remote (``SHOP_CONTEXTS``). Database: ``DATABASE_URL`` (framework tables too: staff
+  accounts, sessions, admin log, dead letters). Worker on ``default`` + the queues of main's contexts, with beat.
 * **payments** (gunicorn, default :8101, ``SHOP_SERVE=payments``): its tables and its outbox/inbox on its own
   database (``SHOP_DB_PAYMENTS``); ``DATABASE_URL`` is main's (framework tables only: the staff accounts its
   admin logs in with, the customers its JWT-authenticated API reads, dead letters). The other contexts are
@@ -67,7 +67,7 @@ BROKER = os.environ.get("SHOP_E2E_BROKER", "amqp://guest:guest@127.0.0.1:5672//"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's (make e2e installs it when missing)
 
 CONTEXTS = ("users", "catalog", "cart", "payments", "orders", "notifications")  # shop.registry.contexts.CONTEXTS
-MAIN = ("users", "catalog", "cart", "orders")
+MAIN = ("users", "catalog", "pricing", "cart", "orders")
 SPLIT_OUT = ("payments", "notifications")
 MODES = ("single", "split")
 

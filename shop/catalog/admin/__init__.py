@@ -117,6 +117,7 @@ class VariantInline(admin.TabularInline[Variant, Product]):
         "price_amount",
         "compare_at_amount",
         "currency",
+        "weight_grams",
         "is_active",
         "position",
         "stock_figures",
@@ -155,7 +156,7 @@ def _variant_changes(form: ModelForm[Variant]) -> dict[str, Any]:
     """The service arguments for what the staff member changed in one inline row."""
     data, changed = form.cleaned_data, set(form.changed_data)
     changes: dict[str, Any] = {
-        name: data[name] for name in ("name", "attributes", "is_active", "position") if name in changed
+        name: data[name] for name in ("name", "attributes", "is_active", "position", "weight_grams") if name in changed
     }
     if changed & {"price_amount", "currency"}:
         changes["price"] = Money(data["price_amount"], data["currency"])
@@ -171,7 +172,7 @@ class ProductAdmin(CsvImportExportAdmin):
     resource_classes = [ProductVariantResource]
     inlines = [VariantInline]
     list_display = ["name", "category", "brand", "price", "available", "variant_count", "is_active", "created_at"]
-    list_filter = ["is_active", "category", "brand"]
+    list_filter = ["is_active", "category", "brand", "tax_class"]
     list_select_related = ["category"]
     search_fields = ["name", "slug", "brand", "variants__sku"]
     search_help_text = "Name, slug, brand or SKU"
@@ -269,6 +270,7 @@ class ProductAdmin(CsvImportExportAdmin):
                     attributes=data.get("attributes") or {},
                     is_active=data.get("is_active", True),
                     position=data.get("position") or 0,
+                    weight_grams=data.get("weight_grams") or 0,
                 )
                 formset.new_objects.append(variant)
             else:

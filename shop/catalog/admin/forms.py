@@ -9,9 +9,10 @@ from django import forms
 
 from shop.catalog.models import Category, Product, StockMovement, Variant
 from shop.catalog.services import products as services
+from shop.catalog.services import validation
 from shop.kernel import DomainError
 
-CURRENCY_CHOICES = [(code, code) for code in services.CURRENCIES]
+CURRENCY_CHOICES = [(code, code) for code in validation.CURRENCIES]
 
 
 def add_domain_error(form: forms.BaseForm, exc: DomainError, default_field: str | None) -> None:
@@ -40,7 +41,17 @@ class CategoryAdminForm(forms.ModelForm[Category]):
 class ProductAdminForm(forms.ModelForm[Product]):
     class Meta:
         model = Product
-        fields = ["name", "slug", "category", "brand", "description", "attributes", "image_urls", "is_active"]
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "brand",
+            "tax_class",
+            "description",
+            "attributes",
+            "image_urls",
+            "is_active",
+        ]
 
     def clean_attributes(self) -> dict[str, str]:
         try:
@@ -62,7 +73,17 @@ class VariantInlineForm(forms.ModelForm[Variant]):
 
     class Meta:
         model = Variant
-        fields = ["sku", "name", "attributes", "price_amount", "compare_at_amount", "currency", "is_active", "position"]
+        fields = [
+            "sku",
+            "name",
+            "attributes",
+            "price_amount",
+            "compare_at_amount",
+            "currency",
+            "weight_grams",
+            "is_active",
+            "position",
+        ]
         # One row per variant, within the product page's width beside the admin's sidebar (the admin's
         # default inputs are 20-40 characters wide each, and twelve columns overflowed the page).
         widgets = {
@@ -71,10 +92,20 @@ class VariantInlineForm(forms.ModelForm[Variant]):
             "attributes": forms.Textarea(attrs={"rows": 2, "cols": 14, "style": "width: 9em"}),
             "price_amount": forms.NumberInput(attrs={"style": "width: 4.5em"}),
             "compare_at_amount": forms.NumberInput(attrs={"style": "width: 4.5em"}),
+            "weight_grams": forms.NumberInput(attrs={"style": "width: 4.5em"}),
             "position": forms.NumberInput(attrs={"style": "width: 3em"}),
         }
-        labels = {"price_amount": "price", "compare_at_amount": "was", "is_active": "active", "position": "pos."}
-        help_texts = {"compare_at_amount": "The price before a sale (shown struck through); empty if none."}
+        labels = {
+            "price_amount": "price",
+            "compare_at_amount": "was",
+            "weight_grams": "grams",
+            "is_active": "active",
+            "position": "pos.",
+        }
+        help_texts = {
+            "compare_at_amount": "The price before a sale (shown struck through); empty if none.",
+            "weight_grams": "Shipping weight in grams (0: not weighed).",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,6 +124,12 @@ class VariantInlineForm(forms.ModelForm[Variant]):
     def clean_attributes(self) -> dict[str, str]:
         try:
             return services.check_attributes(self.cleaned_data.get("attributes") or {})
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail) from exc
+
+    def clean_weight_grams(self) -> int:
+        try:
+            return services.check_weight(self.cleaned_data.get("weight_grams") or 0)
         except DomainError as exc:
             raise forms.ValidationError(exc.detail) from exc
 

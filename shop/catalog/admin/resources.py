@@ -88,6 +88,12 @@ def _plan_product(row: Any, instance: Variant, fail: Fail) -> dict[str, Any]:
     brand = _cell(row, "brand")
     if brand is not None:
         plan["brand"] = brand
+    tax_class = _cell(row, "tax_class")
+    if tax_class:
+        try:
+            plan["tax_class"] = services.check_tax_class(tax_class)
+        except DomainError as exc:
+            fail("tax_class", exc.detail)
     return plan
 
 
@@ -120,6 +126,12 @@ def _plan_variant(row: Any, instance: Variant, fail: Fail) -> dict[str, Any]:
             fail(column, exc.detail if isinstance(exc, DomainError) else str(exc))
     if "price" not in plan and not new_variant and currency != instance.currency:
         fail("price", "Restate the price when the currency changes.")
+    weight = _cell(row, "weight_grams")
+    if weight:
+        try:
+            plan["weight_grams"] = services.check_weight(int(weight))
+        except (ValueError, DomainError) as exc:
+            fail("weight_grams", exc.detail if isinstance(exc, DomainError) else f"{weight!r} is not whole grams.")
     active = (_cell(row, "active") or "").lower()
     if active in TRUE | FALSE:
         plan["is_active"] = active in TRUE
@@ -149,11 +161,13 @@ class ProductVariantResource(ServiceResource):
     product_name = Field(attribute="product__name", column_name="product_name")
     category_slug = Field(attribute="product__category__slug", column_name="category_slug")
     brand = Field(attribute="product__brand", column_name="brand")
+    tax_class = Field(attribute="product__tax_class", column_name="tax_class")
     sku = Field(attribute="sku", column_name="sku", widget=StrippedWidget())
     variant_name = Field(attribute="name", column_name="variant_name")
     price = Field(attribute="price_amount", column_name="price")
     compare_at_price = Field(attribute="compare_at_amount", column_name="compare_at_price")
     currency = Field(attribute="currency", column_name="currency")
+    weight_grams = Field(attribute="weight_grams", column_name="weight_grams")
     active = Field(attribute="is_active", column_name="active", widget=widgets.BooleanWidget())
 
     class Meta:
@@ -164,11 +178,13 @@ class ProductVariantResource(ServiceResource):
             "product_name",
             "category_slug",
             "brand",
+            "tax_class",
             "sku",
             "variant_name",
             "price",
             "compare_at_price",
             "currency",
+            "weight_grams",
             "active",
         )
         export_order = fields
@@ -202,7 +218,7 @@ class ProductVariantResource(ServiceResource):
 
 def _save_product_variant(plan: dict[str, Any]) -> Variant:
     """Create or update the row's product, then its variant, each through its service."""
-    product_fields = {key: plan[key] for key in ("name", "category_id", "brand") if key in plan}
+    product_fields = {key: plan[key] for key in ("name", "category_id", "brand", "tax_class") if key in plan}
     if plan["product_id"] is None:
         product = services.create_product(slug=plan["product_slug"], **product_fields)
         product_id = product.pk
@@ -210,7 +226,7 @@ def _save_product_variant(plan: dict[str, Any]) -> Variant:
         product_id = plan["product_id"]
         services.update_product(product_id=product_id, **product_fields)
     variant_fields: dict[str, Any] = {
-        key: plan[key] for key in ("price", "compare_at_price", "is_active") if key in plan
+        key: plan[key] for key in ("price", "compare_at_price", "is_active", "weight_grams") if key in plan
     }
     if "variant_name" in plan:
         variant_fields["name"] = plan["variant_name"]

@@ -37,6 +37,8 @@ def to_variant_dto(variant: Variant) -> api.Variant:
         compare_at_price=variant.compare_at_price,
         available=available_of(variant),
         is_active=variant.is_active and product.is_active,
+        tax_class=product.tax_class,
+        weight_grams=variant.weight_grams,
     )
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shop.catalog.api import TAX_CLASSES
 from shop.catalog.models import Category, Product, Stock, Variant
-from shop.catalog.services import products as product_services
+from shop.catalog.services import validation
 from shop.kernel import Money, ValidationFailed
 from shop.web.serializers import MoneyOutput, StrictInputSerializer
 
@@ -23,9 +24,7 @@ class AmountField(serializers.DecimalField):
     default_error_messages = {"not_a_string": 'Give the amount as a decimal string, e.g. "12.50".'}
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=12, decimal_places=product_services.PRICE_DECIMAL_PLACES, coerce_to_string=True, **kwargs
-        )
+        super().__init__(max_digits=12, decimal_places=validation.PRICE_DECIMAL_PLACES, coerce_to_string=True, **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
@@ -37,13 +36,13 @@ class MoneyInput(StrictInputSerializer):
     """A price: a decimal string with at most the currency's decimal places, and a supported currency."""
 
     amount = AmountField()
-    currency = serializers.ChoiceField(choices=product_services.CURRENCIES)
+    currency = serializers.ChoiceField(choices=validation.CURRENCIES)
 
     def validate(self, attrs: dict[str, Any]) -> Money:
         if "amount" not in attrs or "currency" not in attrs:
             raise serializers.ValidationError("A price needs both amount and currency.")
         try:
-            return product_services.money_of(amount=attrs["amount"], currency=attrs["currency"], field="amount")
+            return validation.money_of(amount=attrs["amount"], currency=attrs["currency"], field="amount")
         except ValidationFailed as exc:
             raise serializers.ValidationError(exc.extra.get("errors") or exc.detail) from exc
 
@@ -100,7 +99,18 @@ class VariantStaffOutput(serializers.ModelSerializer[Variant]):
 
     class Meta:
         model = Variant
-        fields = ["id", "sku", "name", "attributes", "price", "compare_at_price", "is_active", "position", "stock"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "attributes",
+            "price",
+            "compare_at_price",
+            "weight_grams",
+            "is_active",
+            "position",
+            "stock",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(StockOutput)
@@ -129,6 +139,7 @@ class ProductStaffOutput(serializers.ModelSerializer[Product]):
             "brand",
             "attributes",
             "image_urls",
+            "tax_class",
             "is_active",
             "created_at",
             "updated_at",
@@ -147,9 +158,12 @@ class ProductCreateInput(StrictInputSerializer):
     brand = serializers.CharField(max_length=100, required=False, allow_blank=True)
     attributes = _text_map()
     image_urls = serializers.ListField(
-        child=serializers.URLField(max_length=500), max_length=product_services.MAX_IMAGES, required=False
+        child=serializers.URLField(max_length=500), max_length=validation.MAX_IMAGES, required=False
     )
     is_active = serializers.BooleanField(required=False)
+    tax_class = serializers.ChoiceField(
+        choices=TAX_CLASSES, required=False, help_text="How pricing taxes the product (default `standard`)."
+    )
 
 
 class ProductUpdateInput(ProductCreateInput):
@@ -164,6 +178,12 @@ class VariantUpdateInput(StrictInputSerializer):
     attributes = _text_map()
     price = MoneyInput(required=False)
     compare_at_price = MoneyInput(required=False, allow_null=True)
+    weight_grams = serializers.IntegerField(
+        min_value=0,
+        max_value=validation.MAX_WEIGHT_GRAMS,
+        required=False,
+        help_text="Shipping weight in whole grams (0: not weighed); weight-banded shipping adds it up.",
+    )
     is_active = serializers.BooleanField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
 
@@ -172,7 +192,7 @@ class VariantCreateInput(VariantUpdateInput):
     """A new SKU of the product; it starts with no stock (add it with the stock adjust endpoint)."""
 
     sku = serializers.RegexField(
-        product_services.SKU_RE.pattern,
+        validation.SKU_RE.pattern,
         max_length=64,
         help_text="Letters, digits, '.', '_' or '-'; never changes afterwards.",
     )

@@ -10,9 +10,7 @@ variant gets an empty stock row, and every later change goes through ``inventory
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Final, NoReturn
 
 from django.db import IntegrityError
@@ -22,17 +20,17 @@ from shop import registry
 from shop.catalog import api
 from shop.catalog.models import Category, Product, Stock, Variant
 from shop.catalog.selectors.cache import invalidate_catalog
-from shop.kernel import Conflict, Money, ValidationFailed
-from shop.kernel.money import CURRENCY_EXPONENTS
-
-# The price columns hold two decimal places, so currencies with three (BHD, KWD) cannot be stored exactly.
-PRICE_DECIMAL_PLACES: Final = 2
-MAX_PRICE: Final = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
-CURRENCIES: Final = tuple(sorted(c for c, e in CURRENCY_EXPONENTS.items() if e <= PRICE_DECIMAL_PLACES))
-SKU_RE: Final = re.compile(rf"^{api.SKU_PATTERN}$")
-SLUG_RE: Final = re.compile(r"^[-a-zA-Z0-9_]+$")
-MAX_ATTRIBUTES: Final = 50
-MAX_IMAGES: Final = 20
+from shop.catalog.services.validation import (
+    SLUG_RE,
+    check_attributes,
+    check_image_urls,
+    check_sku,
+    check_tax_class,
+    check_weight,
+    money_of,
+)
+from shop.catalog.services.validation import invalid as _invalid
+from shop.kernel import Conflict, Money
 
 
 class _Unset(enum.Enum):
@@ -42,58 +40,6 @@ class _Unset(enum.Enum):
 
 
 UNSET: Final = _Unset.token
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors={field: [message]})
-
-
-# --- validation shared by the staff API, the admin forms and the CSV import -------------------------
-def money_of(*, amount: Decimal | str | int, currency: str, field: str = "price") -> Money:
-    """A storable price: a supported currency, not negative, no more decimals than the currency has."""
-    if isinstance(amount, float | bool):
-        raise _invalid(field, "Amounts are decimal strings, never floats.")
-    currency = str(currency).upper()
-    if currency not in CURRENCIES:
-        raise _invalid(field, f"Unsupported currency {currency!r}; one of {', '.join(CURRENCIES)}.")
-    try:
-        money = Money(Decimal(amount), currency)
-    except (ValueError, ArithmeticError, TypeError):
-        raise _invalid(field, f"{amount!r} is not a decimal amount.") from None
-    if money.amount != Decimal(amount):
-        raise _invalid(field, f"{currency} takes {CURRENCY_EXPONENTS[currency]} decimal places.")
-    if not Decimal(0) <= money.amount <= MAX_PRICE:
-        raise _invalid(field, f"The amount must be between 0 and {MAX_PRICE}.")
-    return money
-
-
-def check_sku(sku: str) -> str:
-    if not isinstance(sku, str) or not SKU_RE.match(sku):
-        raise _invalid("sku", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.")
-    return sku
-
-
-def check_attributes(attributes: Any, *, field: str = "attributes") -> dict[str, str]:
-    """Attributes are a flat text map (``{"colour": "blue"}``): what storefront filters and DTOs expect."""
-    if not isinstance(attributes, Mapping):
-        raise _invalid(field, "A JSON object of text values.")
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise _invalid(field, f"At most {MAX_ATTRIBUTES} attributes.")
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not 0 < len(key) <= 50 or len(value) > 200:
-            raise _invalid(field, "Names of 1-50 characters with text values of at most 200.")
-    return dict(attributes)
-
-
-def check_image_urls(image_urls: Any) -> list[str]:
-    if isinstance(image_urls, str) or not isinstance(image_urls, Sequence):
-        raise _invalid("image_urls", "A list of URLs.")
-    if len(image_urls) > MAX_IMAGES:
-        raise _invalid("image_urls", f"At most {MAX_IMAGES} images.")
-    for url in image_urls:
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 500:
-            raise _invalid("image_urls", "Each image is an http(s) URL of at most 500 characters.")
-    return list(image_urls)
 
 
 def _check_slug(slug: str) -> str:
@@ -210,9 +156,11 @@ def create_product(
     attributes: Mapping[str, str] | None = None,
     image_urls: Sequence[str] | None = None,
     is_active: bool = True,
+    tax_class: str = api.TAX_CLASSES[0],
 ) -> Product:
     _check_slug(slug)
     _check_category(category_id)
+    check_tax_class(tax_class)
     attributes = check_attributes(attributes or {})
     image_urls = check_image_urls(image_urls or [])
     if Product.objects.filter(slug=slug).exists():
@@ -228,6 +176,7 @@ def create_product(
                 attributes=attributes,
                 image_urls=image_urls,
                 is_active=is_active,
+                tax_class=tax_class,
             )
             invalidate_catalog()
     except IntegrityError as exc:
@@ -246,6 +195,7 @@ def update_product(
     attributes: Mapping[str, str] | _Unset = UNSET,
     image_urls: Sequence[str] | _Unset = UNSET,
     is_active: bool | _Unset = UNSET,
+    tax_class: str | _Unset = UNSET,
 ) -> Product:
     """Change the given fields; an unchanged product is not written (and the cache stays warm)."""
     if slug is not UNSET:
@@ -263,6 +213,7 @@ def update_product(
         "attributes": UNSET if attributes is UNSET else check_attributes(attributes),
         "image_urls": UNSET if image_urls is UNSET else check_image_urls(image_urls),
         "is_active": is_active,
+        "tax_class": UNSET if tax_class is UNSET else check_tax_class(tax_class),
     }
     try:
         with registry.atomic("catalog"):
@@ -294,9 +245,11 @@ def create_variant(
     compare_at_price: Money | None = None,
     is_active: bool = True,
     position: int = 0,
+    weight_grams: int = 0,
 ) -> Variant:
     """A new SKU with an empty stock row (stock arrives through ``adjust_stock``, logged)."""
     check_sku(sku)
+    check_weight(weight_grams)
     price = money_of(amount=price.amount, currency=price.currency)
     if compare_at_price is not None:
         compare_at_price = money_of(
@@ -321,6 +274,7 @@ def create_variant(
                 currency=price.currency,
                 is_active=is_active,
                 position=position,
+                weight_grams=weight_grams,
             )
             Stock.objects.create(variant=variant)
             invalidate_catalog()
@@ -338,6 +292,7 @@ def update_variant(
     attributes: Mapping[str, str] | _Unset = UNSET,
     is_active: bool | _Unset = UNSET,
     position: int | _Unset = UNSET,
+    weight_grams: int | _Unset = UNSET,
     product_id: int | None = None,
 ) -> Variant:
     """Change a SKU's price, compare-at price or details. The SKU itself never changes: carts and
@@ -353,6 +308,8 @@ def update_variant(
         )
     if attributes is not UNSET:
         attributes = check_attributes(attributes)
+    if weight_grams is not UNSET:
+        check_weight(weight_grams)
     with registry.atomic("catalog"):
         variant = Variant.objects.select_for_update().filter(sku=sku).first()
         if variant is None or (product_id is not None and variant.product_id != product_id):
@@ -379,6 +336,7 @@ def update_variant(
                 "attributes": attributes,
                 "is_active": is_active,
                 "position": position,
+                "weight_grams": weight_grams,
             },
         )
         if changed:

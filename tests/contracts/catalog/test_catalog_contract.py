@@ -70,7 +70,7 @@ def _stock(variant: VariantRow) -> tuple[int, int]:
 
 # --- get_variants -----------------------------------------------------------------------------------
 def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) -> None:
-    product = ProductFactory.create(name="Trail Shoe", slug="trail-shoe")
+    product = ProductFactory.create(name="Trail Shoe", slug="trail-shoe", tax_class="reduced")
     on_sale = VariantFactory.create(
         product=product,
         sku="SHOE-42",
@@ -78,6 +78,7 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
         attributes={"size": 42, "colour": "red"},
         price_amount=Decimal("79.90"),
         compare_at_amount=Decimal("99.00"),
+        weight_grams=450,
         stock=7,
         reserved=2,
     )
@@ -97,6 +98,8 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
             compare_at_price=Money(Decimal("99.00"), "EUR"),
             available=5,
             is_active=True,
+            tax_class="reduced",
+            weight_grams=450,
         ),
         Variant(
             sku="SHOE-43",
@@ -109,6 +112,8 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
             compare_at_price=None,
             available=10,
             is_active=True,
+            tax_class="reduced",
+            weight_grams=0,
         ),
     ]
     assert all(type(v) is Variant for v in got)

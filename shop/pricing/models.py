@@ -1,0 +1,136 @@
+"""Tables pricing owns: tax classes and their rates per country, shipping zones, methods and bands.
+
+Amounts of shipping methods are in the shop's currency (``SHOP_CURRENCY``) and in its price entry
+mode (gross when ``SHOP_PRICES_INCLUDE_TAX``), like the catalog's prices. Rates are percentages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+
+from shop.catalog.api import TAX_CLASSES
+
+
+class TaxClass(models.Model):
+    """One of the catalog's tax classes (``catalog.api.TAX_CLASSES``), with the words staff read.
+    The set is fixed (products name a class by its code); staff edit the names and the rates."""
+
+    code = models.CharField(max_length=20, unique=True, choices=[(code, code) for code in TAX_CLASSES])
+    name = models.CharField(max_length=60)
+    description = models.CharField(max_length=255, blank=True, help_text="What the class is for.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name_plural = "tax classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxRate(models.Model):
+    """The rate of a class in a country. A blank country is the rate of every country without rates
+    of its own; none at all is no tax (the default for countries outside the seeded EU table)."""
+
+    country = CountryField(blank=True, help_text="Blank: every country that has no rates of its own.")
+    tax_class = models.ForeignKey(TaxClass, on_delete=models.PROTECT, related_name="rates")
+    rate = models.DecimalField(max_digits=7, decimal_places=4, help_text="A percentage: 19 is 19 %.")
+    note = models.CharField(max_length=255, blank=True, help_text="What it covers, where it comes from.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["country", "tax_class__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_class"], name="one_rate_per_country_and_class"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=100), name="tax_rate_percentage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or 'elsewhere'} {self.tax_class.code} {self.rate.normalize()} %"
+
+
+class ShippingZone(models.Model):
+    """Where methods ship to: a set of countries (none: everywhere), optionally narrowed to postal
+    codes starting with one of ``postal_code_prefixes`` (comma-separated, e.g. "20, 21, 22")."""
+
+    name = models.CharField(max_length=100)
+    countries = CountryField(multiple=True, blank=True, help_text="None: every country (the rest of the world).")
+    postal_code_prefixes = models.CharField(
+        max_length=500, blank=True, help_text="Comma-separated, e.g. 'BT, IM'; blank: every postal code."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingMethod(models.Model):
+    """A way to ship within a zone, priced flat, by the goods' price or by their weight; free from
+    ``free_over`` (goods after discounts, in the price entry mode) whatever the pricing."""
+
+    class Pricing(models.TextChoices):
+        FLAT = "flat", "flat price"
+        SUBTOTAL = "subtotal", "bands by the goods' price"
+        WEIGHT = "weight", "bands by weight (grams)"
+
+    zone = models.ForeignKey(ShippingZone, on_delete=models.PROTECT, related_name="methods")
+    code = models.SlugField(max_length=50, unique=True, help_text="What clients and orders name it by.")
+    name = models.CharField(max_length=100)
+    delivery_estimate = models.CharField(max_length=100, blank=True, help_text="e.g. '2-4 working days'")
+    pricing = models.CharField(max_length=10, choices=Pricing.choices, default=Pricing.FLAT)
+    flat_price = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal(0), help_text="The price of a flat method."
+    )
+    free_over = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Free when the goods cost this much or more; blank: never free.",
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(flat_price__gte=0), name="shipping_flat_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(free_over__isnull=True) | Q(free_over__gte=0), name="shipping_free_over_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ShippingBand(models.Model):
+    """A band of a banded method: its ``price`` applies up to and including ``up_to`` (the goods'
+    price, or grams for a weight method); the lowest band that covers the basket applies, and a blank
+    ``up_to`` covers everything above the others. A basket above every band cannot use the method."""
+
+    method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="bands")
+    up_to = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Amount, or grams; blank: no limit."
+    )
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["method", models.F("up_to").asc(nulls_last=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["method", "up_to"], name="one_band_per_bound"),
+            models.UniqueConstraint(
+                fields=["method"], condition=Q(up_to__isnull=True), name="one_open_band_per_method"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="shipping_band_price_not_negative"),
+            models.CheckConstraint(condition=Q(up_to__isnull=True) | Q(up_to__gte=0), name="shipping_band_bound"),
+        ]
+
+    def __str__(self) -> str:
+        return f"up to {self.up_to if self.up_to is not None else '∞'}: {self.price}"

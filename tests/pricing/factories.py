@@ -1,0 +1,51 @@
+"""Shipping configuration for pricing tests (tests live outside ``shop``, so they may write rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from shop.pricing.models import ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
+
+
+def zone(name: str, countries: Sequence[str] = (), prefixes: str = "") -> ShippingZone:
+    return ShippingZone.objects.create(name=name, countries=list(countries), postal_code_prefixes=prefixes)
+
+
+def method(
+    in_zone: ShippingZone,
+    code: str,
+    *,
+    flat: str = "0",
+    pricing: str = "flat",
+    free_over: str | None = None,
+    bands: Sequence[tuple[str | None, str]] = (),
+    position: int = 0,
+    name: str = "",
+    estimate: str = "",
+    is_active: bool = True,
+) -> ShippingMethod:
+    created = ShippingMethod.objects.create(
+        zone=in_zone,
+        code=code,
+        name=name or code.replace("-", " ").title(),
+        delivery_estimate=estimate,
+        pricing=pricing,
+        flat_price=Decimal(flat),
+        free_over=Decimal(free_over) if free_over is not None else None,
+        position=position,
+        is_active=is_active,
+    )
+    ShippingBand.objects.bulk_create(
+        ShippingBand(method=created, up_to=Decimal(up_to) if up_to is not None else None, price=Decimal(price))
+        for up_to, price in bands
+    )
+    return created
+
+
+def rate(country: str, tax_class: str, percent: str) -> TaxRate:
+    """Set (or change) the rate of a class in a country ("" is every country without rates of its own)."""
+    row, _ = TaxRate.objects.update_or_create(
+        country=country, tax_class=TaxClass.objects.get(code=tax_class), defaults={"rate": Decimal(percent)}
+    )
+    return row
