@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from celery.result import EagerResult
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -139,7 +140,7 @@ def send_delivery(*, handler: str, topic: str, payload: Any, retry_policy: Mappi
         queue=delivery_queue(subscription(handler).context),
         **options,
     )
-    if settings.CELERY_TASK_ALWAYS_EAGER and result.failed():
+    if isinstance(result, EagerResult) and result.failed():
         # Eager (no broker): the "message" ran here, and its failure could not even be recorded (the
         # subscriber's database is unusable). Not sent, then: the outbox row stays for the sweep.
         raise DeliveryNotTaken(f"{handler}: {result.result!r}")

@@ -160,7 +160,12 @@ def test_unresponsive_broker_neither_hangs_the_request_nor_loses_the_event(
 
 
 def test_failing_handler_is_dead_lettered_and_retried_from_the_admin(
-    live_bus: LiveBus, make_probe: Callable[..., Probe], settings: Any, client: Client, django_user_model: Any
+    live_bus: LiveBus,
+    retry_sweeper: None,
+    make_probe: Callable[..., Probe],
+    settings: Any,
+    client: Client,
+    django_user_model: Any,
 ) -> None:
     settings.SHOP_EVENT_MAX_RETRIES = 2
     settings.SHOP_EVENT_RETRY_BACKOFF_BASE = 0.01
