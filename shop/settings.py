@@ -184,6 +184,9 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery: a real broker when given, else eager (and the startup log says so) -------------
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
+# Publish through another address than the one workers consume from (a local proxy, a publish-only node);
+# unset: the same. Workers consume on CELERY_BROKER_URL whatever this says.
+CELERY_BROKER_WRITE_URL: str | None = env.str("CELERY_BROKER_WRITE_URL", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
