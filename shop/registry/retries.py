@@ -63,7 +63,7 @@ class _Claim:
 _claim: contextvars.ContextVar[_Claim | None] = contextvars.ContextVar("shop_retry_claim", default=None)
 
 
-class DurableTask(Task):  # type: ignore[misc]  # celery-types leaves Task's generics open
+class DurableTask(Task):
     """Base of tasks whose work must not be lost (``@shared_task(base=DurableTask, durable=Durable(...))``).
 
     The body raises to fail an attempt; this class records it and the sweep retries it. Keyword
