@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from shop import registry
 from shop.registry import bus, retries
+from shop.registry.contexts import CONTEXTS
 from shop.registry.models import DeadLetter
+from shop.registry.router import alias_for_context
 from shop.registry.scheduler import jobs_from
 from shop.registry.tasks import deliver_event, retry_due
 from shop.users.api import UserRegistered
@@ -220,7 +222,7 @@ def test_the_retry_sweep_is_a_periodic_job_of_every_database(settings: Any) -> N
     jobs = {
         job.name: job for job in jobs_from(settings.CELERY_BEAT_SCHEDULE)
     }  # what beat and the embedded scheduler run
-    for alias in settings.DATABASES:
+    for alias in {alias_for_context(context) for context in CONTEXTS}:  # every database a context keeps records on
         job = jobs[f"retry-due-{alias}"]
         assert job.task == "shop.registry.retry_due"
         assert job.when.seconds == settings.SHOP_RETRY_SWEEP_SECONDS  # type: ignore[attr-defined]
