@@ -687,7 +687,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--base-port", type=int, default=8100, help="main; payments +1, notifications +2, gateway +3, SMTP +25"
     )
-    parser.add_argument("--sweep-seconds", type=float, default=2.0, help="SHOP_OUTBOX_SWEEP_SECONDS and SHOP_RETRY_SWEEP_SECONDS")
+    parser.add_argument(
+        "--sweep-seconds", type=float, default=2.0, help="SHOP_OUTBOX_SWEEP_SECONDS and SHOP_RETRY_SWEEP_SECONDS"
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the log directory after Ctrl-C")
     return _serve(parser.parse_args(argv))
 
