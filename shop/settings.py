@@ -184,6 +184,9 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery: a real broker when given, else eager (and the startup log says so) -------------
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
+# Publish through another address than the one workers consume from (a local proxy, a publish-only node);
+# unset: the same. Workers consume on CELERY_BROKER_URL whatever this says.
+CELERY_BROKER_WRITE_URL: str | None = env.str("CELERY_BROKER_WRITE_URL", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -214,6 +217,11 @@ SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
 SHOP_EVENT_RETRY_BACKOFF_BASE: float = env.float("SHOP_EVENT_RETRY_BACKOFF_BASE", default=1.0)  # s; tests shrink it
 SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  # share a vhost between deployments
+# Durable tasks (deliveries, emails, webhooks; shop.registry.retries): a failed attempt is recorded in the task's
+# database and run again by the retry sweep; a message whose failure cannot be recorded goes back to the broker
+# after this wait (bounded, so a database outage does not spin the worker).
+SHOP_RETRY_SWEEP_SECONDS: float = env.float("SHOP_RETRY_SWEEP_SECONDS", default=5.0)
+SHOP_TASK_REQUEUE_DELAY_S: float = env.float("SHOP_TASK_REQUEUE_DELAY_S", default=2.0)
 # A context's own tasks (sends, sweeps, expiries) run on its queue, so the worker of a split-out
 # context, the one with its database, is the one that runs them. Registry tasks choose their queue.
 CELERY_TASK_ROUTES = ("shop.registry.bus.route_task",)
@@ -280,6 +288,12 @@ for _context in CONTEXTS:
         CELERY_BEAT_SCHEDULE[f"sweep-outbox-{_alias}"] = {
             "task": "shop.registry.sweep_outbox",
             "schedule": SHOP_OUTBOX_SWEEP_SECONDS,
+            "kwargs": {"context": _context},
+            "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
+        }
+        CELERY_BEAT_SCHEDULE[f"retry-due-{_alias}"] = {
+            "task": "shop.registry.retry_due",
+            "schedule": SHOP_RETRY_SWEEP_SECONDS,
             "kwargs": {"context": _context},
             "options": {"queue": f"{SHOP_EVENT_QUEUE_PREFIX}{_context}"},
         }

@@ -11,13 +11,33 @@ from django.db.models import QuerySet
 from django.test import Client
 
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE
-from shop.registry.models import InternalCallNonce, OutboxEvent
+from shop.registry.models import InternalCallNonce, OutboxEvent, ScheduledRetry
 from shop.registry.router import alias_for_context
 
 
 def outbox(context: str) -> QuerySet[OutboxEvent]:
     """The publisher's outbox lives on the publisher's database."""
     return OutboxEvent.objects.using(alias_for_context(context))
+
+
+def scheduled_retries(context: str) -> QuerySet[ScheduledRetry]:
+    """The durable tasks' pending retries kept on ``context``'s database."""
+    return ScheduledRetry.objects.using(alias_for_context(context)).filter(context=context)
+
+
+def run_retries(*, rounds: int = 1) -> int:
+    """What the retry sweep does over ``rounds`` backoff periods, without the wait: every pending retry
+    is made due, then ``shop.registry.retry_due`` runs (on every database). Returns how many ran."""
+    from django.utils import timezone
+
+    from shop.registry.tasks import retry_due
+
+    ran = 0
+    for _ in range(rounds):
+        for alias in connections:
+            ScheduledRetry.objects.using(alias).update(next_attempt_at=timezone.now())
+        ran += int(retry_due.apply(throw=True).get())
+    return ran
 
 
 def connection_of(context: str) -> Any:

@@ -164,12 +164,12 @@ def _send_after_commit(notification_id: int) -> None:
 
 
 class SendFailed(Exception):
-    """SMTP (or the network to it) failed; the task retries."""
+    """SMTP (or the network to it) failed; the task's retry sweep sends it again."""
 
 
-def send(*, notification_id: int, attempt_is_last: bool) -> str:
+def send(*, notification_id: int) -> str:
     """Send one notification unless already sent. Returns "sent" / "already sent"; raises
-    ``SendFailed`` (after recording the error, or marking it failed on the last attempt)."""
+    ``SendFailed`` after recording the error (the row stays ``queued`` until ``give_up``)."""
     with registry.atomic("notifications"):
         row = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if row is None:
@@ -191,15 +191,22 @@ def send(*, notification_id: int, attempt_is_last: bool) -> str:
         message.send(fail_silently=False)
     except Exception as exc:  # smtplib.SMTPException, OSError (refused, timeout), …
         error = f"{type(exc).__name__}: {exc}"[:500]
-        status = api.FAILED if attempt_is_last else api.QUEUED
         Notification.objects.filter(pk=notification_id).exclude(status=api.SENT).update(
-            last_error=error, status=status, updated_at=timezone.now()
+            last_error=error, updated_at=timezone.now()
         )
         raise SendFailed(error) from exc
     Notification.objects.filter(pk=notification_id).update(
         status=api.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
     )
     return "sent"
+
+
+def give_up(*, notification_id: int) -> str:
+    """After the last attempt: ``failed``, with its last error, for staff to see and resend."""
+    Notification.objects.filter(pk=notification_id, status=api.QUEUED).update(
+        status=api.FAILED, updated_at=timezone.now()
+    )
+    return "failed"
 
 
 def resend(*, notification_id: int) -> api.Notification:

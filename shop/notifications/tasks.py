@@ -1,33 +1,36 @@
-"""Sending email: one task per notification, retried with exponential backoff on SMTP errors,
-``failed`` after the last attempt; a sweep re-queues notifications whose task was lost."""
+"""Sending email: one durable task per notification (``registry.DurableTask``): an SMTP error is
+recorded and the retry sweep sends it again with exponential backoff, ``failed`` after the last
+attempt; a sweep re-queues notifications whose task was never queued."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 
 from shop.notifications import services
+from shop.registry import Durable, DurableTask
 
 
-@shared_task(
-    bind=True,
-    name="shop.notifications.send_notification",
-    acks_late=True,
-    reject_on_worker_lost=True,  # a worker killed mid-send: the broker redelivers, the email is not lost
-    max_retries=None,  # bounded by SHOP_EMAIL_MAX_ATTEMPTS below (a setting, so tests can shrink it)
+def _give_up(kwargs: Mapping[str, Any], error: str, attempts: int) -> str:
+    return services.give_up(notification_id=kwargs["notification_id"])
+
+
+SENDING = Durable(
+    context=lambda kwargs: "notifications",
+    key=lambda kwargs: f"notification {kwargs['notification_id']}",
+    max_attempts=lambda: max(1, settings.SHOP_EMAIL_MAX_ATTEMPTS),
+    backoff_s=lambda attempts: settings.SHOP_EMAIL_RETRY_BACKOFF_S * 2 ** (attempts - 1),
+    give_up=_give_up,
 )
-def send_notification(self: Any, notification_id: int) -> str:
-    attempts = max(1, settings.SHOP_EMAIL_MAX_ATTEMPTS)
-    last = self.request.retries + 1 >= attempts
-    try:
-        return services.send(notification_id=notification_id, attempt_is_last=last)
-    except services.SendFailed as exc:
-        if last:
-            return "failed"
-        countdown = settings.SHOP_EMAIL_RETRY_BACKOFF_S * (2**self.request.retries)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+# Acks late and rejected on worker loss (DurableTask): a worker killed mid-send is redelivered, not lost.
+@shared_task(base=DurableTask, durable=SENDING, name="shop.notifications.send_notification")
+def send_notification(notification_id: int) -> str:
+    return services.send(notification_id=notification_id)
 
 
 @shared_task(name="shop.notifications.sweep_queued", acks_late=True)

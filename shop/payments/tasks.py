@@ -4,13 +4,37 @@ with the simulated gateway, clear its delayed payments as its provider would."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
 
 from shop.payments.services import charges, simulation, webhooks
+from shop.registry import Durable, DurableTask
+
+log = logging.getLogger(__name__)
 
 
-@shared_task(name="shop.payments.process_webhook_event", acks_late=True, max_retries=5, default_retry_delay=10)
+def _leave_to_reconciliation(kwargs: Mapping[str, Any], error: str, attempts: int) -> str:
+    """The stored event stays unprocessed (staff see it in the admin); ``reconcile_stuck_payments`` keeps trying."""
+    log.error("webhook event still failing after %s attempts: %s", attempts, error[:500])
+    return "left to reconciliation"
+
+
+PROCESSING = Durable(
+    context=lambda kwargs: "payments",
+    key=lambda kwargs: f"webhook {kwargs['webhook_id']}",
+    max_attempts=lambda: settings.SHOP_EVENT_MAX_RETRIES + 1,
+    backoff_s=lambda attempts: min(float(settings.SHOP_EVENT_RETRY_BACKOFF_MAX), 10.0 * 2 ** (attempts - 1)),
+    give_up=_leave_to_reconciliation,
+)
+
+
+# A failure (the database down, a bug) is recorded and retried by the retry sweep; one that cannot be
+# recorded goes back to the broker (DurableTask), instead of being acked and waiting for reconciliation.
+@shared_task(base=DurableTask, durable=PROCESSING, name="shop.payments.process_webhook_event")
 def process_webhook_event(webhook_id: int) -> str:
     return webhooks.process(webhook_id=webhook_id)
 

@@ -58,13 +58,17 @@ class DeadLetterAdmin(_Redacted, admin.ModelAdmin[DeadLetter]):
 
     @admin.action(description="Retry delivery of the selected events", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-        """Send each letter to its handler again, with a fresh retry budget; the inbox keeps it once."""
-        from shop.registry.bus import send_delivery
+        """Schedule each letter for redelivery to its handler, with a fresh retry budget: the retry sweep
+        runs it within ``SHOP_RETRY_SWEEP_SECONDS`` (no broker needed to accept it); the inbox keeps it once."""
+        from shop.registry import retries
+        from shop.registry.tasks import deliver_event
 
         count = 0
         for letter in queryset:
             try:
-                send_delivery(handler=letter.handler, topic=letter.topic, payload=letter.payload)
+                retries.schedule(
+                    deliver_event, {"handler": letter.handler, "topic": letter.topic, "payload": letter.payload}
+                )
             except Exception as exc:
                 self.message_user(request, f"Could not re-queue {letter}: {type(exc).__name__}: {exc}", messages.ERROR)
                 continue

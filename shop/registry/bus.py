@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from celery.result import EagerResult
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -115,6 +116,10 @@ def delivery_queue(context: str) -> str:
 FAST_RETRY_POLICY: dict[str, float] = {"max_retries": 0}
 
 
+class DeliveryNotTaken(Exception):
+    """The delivery was neither handled nor recorded for a retry: its outbox row must stay unsent."""
+
+
 def send_delivery(*, handler: str, topic: str, payload: Any, retry_policy: Mapping[str, float] | None = None) -> None:
     """Hand one delivery to the broker; returns only once the broker has confirmed it.
 
@@ -130,11 +135,15 @@ def send_delivery(*, handler: str, topic: str, payload: Any, retry_policy: Mappi
     }
     if retry_policy is not None:
         options["retry_policy"] = dict(retry_policy)
-    deliver_event.apply_async(
+    result = deliver_event.apply_async(
         kwargs={"handler": handler, "topic": topic, "payload": payload},
         queue=delivery_queue(subscription(handler).context),
         **options,
     )
+    if isinstance(result, EagerResult) and result.failed():
+        # Eager (no broker): the "message" ran here, and its failure could not even be recorded (the
+        # subscriber's database is unusable). Not sent, then: the outbox row stays for the sweep.
+        raise DeliveryNotTaken(f"{handler}: {result.result!r}")
 
 
 def encode(event: Event) -> Any:

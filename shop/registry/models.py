@@ -71,3 +71,28 @@ class InternalCallNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class ScheduledRetry(models.Model):
+    """A failed attempt of a durable task (``registry.DurableTask``), kept until it succeeds or gives up.
+
+    Written in the task's own database before its message is acked, so neither a retry that cannot be
+    published nor a worker that dies loses it; ``shop.registry.retry_due`` runs it again when due.
+    """
+
+    task = models.CharField(max_length=200)  # the Celery task's name
+    key = models.CharField(max_length=300)  # what is being retried, e.g. "<handler> <event id>"
+    context = models.CharField(max_length=30)  # whose worker sweeps it
+    kwargs = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)  # started so far (a sweep counts one when it claims it)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "key"], name="retry_once_per_task_and_key")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="retry_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.key} (attempt {self.attempts})"

@@ -226,6 +226,7 @@ class Topology:
             "CELERY_BROKER_URL": BROKER,
             "SHOP_EVENT_QUEUE_PREFIX": self.prefix,
             "SHOP_OUTBOX_SWEEP_SECONDS": str(self.sweep_seconds),
+            "SHOP_RETRY_SWEEP_SECONDS": str(self.sweep_seconds),  # failed deliveries and sends are retried as often
             "SHOP_EVENT_RETRY_BACKOFF_BASE": "0.2",
             "SHOP_EVENT_RETRY_BACKOFF_MAX": "5",
             "SHOP_PAYMENT_GATEWAY": "simulated",
@@ -686,7 +687,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--base-port", type=int, default=8100, help="main; payments +1, notifications +2, gateway +3, SMTP +25"
     )
-    parser.add_argument("--sweep-seconds", type=float, default=2.0, help="SHOP_OUTBOX_SWEEP_SECONDS")
+    parser.add_argument(
+        "--sweep-seconds", type=float, default=2.0, help="SHOP_OUTBOX_SWEEP_SECONDS and SHOP_RETRY_SWEEP_SECONDS"
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the log directory after Ctrl-C")
     return _serve(parser.parse_args(argv))
 

@@ -24,6 +24,7 @@ from tests.orders.conftest import stocked as stocked  # noqa: PLC0414 (a fixture
 from tests.registry.conftest import LiveBus
 from tests.registry.conftest import _live_worker as _live_worker  # noqa: PLC0414 (a fixture, re-exported)
 from tests.registry.conftest import live_bus as live_bus  # noqa: PLC0414 (a fixture, re-exported)
+from tests.registry.conftest import retry_sweeper as retry_sweeper  # noqa: PLC0414 (a fixture, re-exported)
 
 SEND_TASK = "shop.notifications.send_notification"
 STAFF_PASSWORD = "a-long-enough-pass-42"
@@ -87,8 +88,8 @@ def _send_queue(_live_worker: LiveBus) -> Iterator[None]:
 
 
 @pytest.fixture
-def live(live_bus: LiveBus, _send_queue: None, mail: SmtpSink) -> LiveBus:
-    """The real broker and worker (queues purged), with email going to the sink."""
+def live(live_bus: LiveBus, _send_queue: None, mail: SmtpSink, retry_sweeper: None) -> LiveBus:
+    """The real broker and worker (queues purged), with email going to the sink and failed sends retried."""
     return live_bus
 
 

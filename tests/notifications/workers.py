@@ -80,9 +80,12 @@ def delete(broker_url: str, *names: str) -> None:
 class WorkerProcess:
     """``celery -A shop worker -P prefork -c 1`` on ``queues``, in its own process group."""
 
-    def __init__(self, *, queues: list[str], env: dict[str, str], log_dir: Path, name: str = "worker") -> None:
+    def __init__(
+        self, *, queues: list[str], env: dict[str, str], log_dir: Path, name: str = "worker", args: tuple[str, ...] = ()
+    ) -> None:
         self.queues = queues
         self.env = env
+        self.args = args  # more command-line options, e.g. "-B" (beat in the worker)
         self.name = f"{name}-{uuid.uuid4().hex[:6]}"
         self.log_path = log_dir / f"{self.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -108,6 +111,7 @@ class WorkerProcess:
             "--without-heartbeat",
             "--loglevel",
             "INFO",
+            *self.args,
         ]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(

@@ -201,3 +201,26 @@ def live_bus(_live_worker: LiveBus) -> Iterator[LiveBus]:
     _live_worker.results.clear()
     yield _live_worker
     _live_worker.proxy.restore()
+
+
+@pytest.fixture
+def retry_sweeper(live_bus: LiveBus) -> Iterator[None]:
+    """What beat does every ``SHOP_RETRY_SWEEP_SECONDS``, at a test's pace: a thread of this process runs
+    ``shop.registry.retry_due`` every 0.1 s, so failed deliveries and sends are retried when due."""
+    from shop.registry.tasks import retry_due
+
+    stop = threading.Event()
+
+    def sweep() -> None:
+        while not stop.is_set():
+            try:
+                retry_due.apply(throw=False)
+            finally:
+                connections.close_all()  # this thread's own: the test's flush never waits on them
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=sweep, daemon=True, name="retry-sweeper")
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)

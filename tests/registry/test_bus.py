@@ -13,14 +13,15 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
 from shop import registry
 from shop.celery import app as celery_app
 from shop.registry import bus
 from shop.registry.models import DeadLetter
-from shop.registry.tasks import backoff_seconds, deliver_event
+from shop.registry.tasks import backoff_seconds, deliver_event, retry_due
 from shop.users.api import PasswordResetRequested, UserRegistered
-from tests.helpers import outbox
+from tests.helpers import outbox, run_retries, scheduled_retries
 from tests.registry.conftest import USERS, Boom, Probe, inbox
 
 pytestmark = pytest.mark.django_db
@@ -111,14 +112,23 @@ def test_a_redelivered_event_is_handled_once(make_probe: Callable[..., Probe]) -
 def test_a_failing_handler_leaves_no_inbox_row_and_is_dead_lettered(
     make_probe: Callable[..., Probe], django_capture_on_commit_callbacks: Capture, settings: Any
 ) -> None:
-    """Eager retries run at once (no countdown): the first try plus SHOP_EVENT_MAX_RETRIES, then a dead letter.
-    The publisher's transaction is not affected."""
+    """A failed attempt is recorded in the subscriber's database and run again by the retry sweep: the
+    first try plus SHOP_EVENT_MAX_RETRIES, then a dead letter. The publisher's transaction is not affected."""
     settings.SHOP_EVENT_MAX_RETRIES = 2
     failing, healthy = make_probe(UserRegistered, failing=True), make_probe(UserRegistered)
     event = _event()
 
     _publish_committed(django_capture_on_commit_callbacks, event)
 
+    assert (failing.calls, healthy.calls) == ([event.event_id], [event.event_id])
+    pending = scheduled_retries("users").get()
+    assert (pending.key, pending.attempts) == (f"{failing.name} {event.event_id}", 1)
+    assert "told to fail" in pending.last_error and pending.next_attempt_at > timezone.now()
+    assert retry_due.apply().get() == 0  # not due yet: nothing runs before its backoff
+
+    assert run_retries(rounds=2) == 2  # two backoffs later
+
+    assert not scheduled_retries("users").exists()
     assert failing.calls == [event.event_id] * 3
     assert healthy.calls == [event.event_id]
     letter = DeadLetter.objects.get()
@@ -144,6 +154,7 @@ def test_registration_succeeds_although_a_subscriber_fails(
     assert response.status_code == 201, response.content
     assert len(probe.calls) == 1
     assert DeadLetter.objects.filter(handler=probe.name).count() == 1
+    assert not scheduled_retries("users").exists()
 
 
 def test_unknown_handler_is_dead_lettered_at_once() -> None:
@@ -201,7 +212,14 @@ def test_admin_retry_redelivers_a_dead_letter(
 
     assert response.status_code == 200
     assert "Re-queued 1 event(s)." in response.content.decode()
+    pending = scheduled_retries("users").get()  # kept in the subscriber's database, due now, a fresh budget
+    assert (pending.attempts, pending.next_attempt_at <= timezone.now()) == (0, True)
+    assert probe.calls == []
+
+    assert run_retries() == 1  # the next retry sweep
+
     assert probe.calls == [event.event_id]
+    assert not scheduled_retries("users").exists()
     assert inbox().filter(event_id=event.event_id, handler=probe.name).exists()
     letter.refresh_from_db()
     assert letter.retried_at is not None

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.test import Client
 
 from shop import registry
-from shop.registry import bus
+from shop.registry import bus, retries
 from shop.registry.models import DeadLetter
 from shop.registry.tasks import sweep_outbox
 from shop.users.api import UserRegistered
-from tests.helpers import outbox
+from tests.helpers import outbox, scheduled_retries
 from tests.registry.conftest import USERS, Boom, LiveBus, Probe, inbox, reset_publisher, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -160,7 +160,12 @@ def test_unresponsive_broker_neither_hangs_the_request_nor_loses_the_event(
 
 
 def test_failing_handler_is_dead_lettered_and_retried_from_the_admin(
-    live_bus: LiveBus, make_probe: Callable[..., Probe], settings: Any, client: Client, django_user_model: Any
+    live_bus: LiveBus,
+    retry_sweeper: None,
+    make_probe: Callable[..., Probe],
+    settings: Any,
+    client: Client,
+    django_user_model: Any,
 ) -> None:
     settings.SHOP_EVENT_MAX_RETRIES = 2
     settings.SHOP_EVENT_RETRY_BACKOFF_BASE = 0.01
@@ -205,3 +210,33 @@ def test_unknown_handler_is_dead_lettered_not_lost(live_bus: LiveBus) -> None:
 
     assert wait_for(lambda: DeadLetter.objects.filter(handler=name).exists()), live_bus.results
     assert str(DeadLetter.objects.get(handler=name).event_id) == payload["event_id"]
+
+
+def test_a_failure_that_cannot_be_recorded_goes_back_to_the_broker(
+    live_bus: LiveBus, make_probe: Callable[..., Probe], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler fails and its database refuses the retry record too: the worker requeues the message
+    (``Reject(requeue=True)`` after a short wait) instead of acking it, and the broker delivers it again."""
+    settings.SHOP_TASK_REQUEUE_DELAY_S = 0.05
+    probe = make_probe(UserRegistered, failing=True)
+    refused: list[str] = []
+
+    def database_down(task: Any, kwargs: Any, error: str, **_: Any) -> str:
+        if kwargs.get("handler") != probe.name:
+            return real_record(task, kwargs, error, **_)
+        refused.append(error)
+        if len(refused) == 3:
+            probe.failing = False  # the outage ends
+        raise OperationalError("the database is unreachable")
+
+    real_record = retries.record_failure
+    monkeypatch.setattr(retries, "record_failure", database_down)
+    event = _event()
+
+    _publish_committed(event)
+
+    assert wait_for(lambda: inbox().filter(event_id=event.event_id, handler=probe.name).exists()), live_bus.results
+    assert probe.count(event.event_id) == 4  # three refused records, each redelivered by the broker, then handled
+    assert len(refused) == 3 and all("told to fail" in error for error in refused)
+    assert not DeadLetter.objects.filter(handler=probe.name).exists()
+    assert not scheduled_retries("users").exists()
