@@ -28,18 +28,32 @@ pytestmark = [
 ]
 
 
+def connection_budget() -> int:
+    """How many checkouts may hold connections at once: each thread opens one per database it touches
+    (one per context when every context has its own database), and PostgreSQL refuses clients past
+    ``max_connections`` (other runs on this machine keep some)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        max_connections = int(cursor.fetchone()[0])
+    return max(4, (max_connections // 2) // len(connections.all()))
+
+
 def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
+    """Start ``count`` calls together; at most the connection budget of them run at the same instant."""
     barrier = threading.Barrier(count)
+    running = threading.BoundedSemaphore(min(count, connection_budget()))
     results: list[Any] = [None] * count
 
     def worker(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            results[i] = call(i)
+            with running:
+                try:
+                    results[i] = call(i)
+                finally:
+                    connections.close_all()  # before the next one starts: the budget counts connections
         except BaseException as exc:
             results[i] = exc
-        finally:
-            connections.close_all()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
     for thread in threads:
