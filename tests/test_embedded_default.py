@@ -1,17 +1,22 @@
 """The embedded default as a person starts it: ``make run`` (SQLite, local-memory cache, no broker),
 and nothing else. Its periodic work has to happen anyway: an unpaid order expires and gives its stock
 back, a delayed payment settles and pays its order — seen over HTTP only, with short TTLs from the
-environment. Everything asynchronous is polled against a deadline, never slept on."""
+environment. Everything asynchronous is polled against a deadline, never slept on. And the README's
+journey, its shell lines run as written against ``make run`` on a non-default port."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
+import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -142,3 +147,105 @@ def test_make_run_alone_expires_unpaid_orders_and_settles_delayed_payments(
     assert "settle-simulated-payments" in output and "cancel-unpaid-orders" in output  # make run lists the jobs
     # Exactly one process runs them: runserver's serving child, not its autoreloader parent.
     assert output.count("embedded scheduler (no CELERY_BROKER_URL) runs the periodic jobs") == 1, output
+
+
+# --- the README journey, as written -------------------------------------------------------------------
+
+SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+FORM_ACTION = re.compile(r'<form method="post" action="([^"]*)"')
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+def readme_blocks() -> dict[str, str]:
+    """The README's shell blocks, named by what they do (found by their content, not their place)."""
+    blocks = SH_BLOCK.findall((ROOT / "README.md").read_text())
+    named = {
+        "journey": next(b for b in blocks if "auth/register/" in b),
+        "checkout": next(b for b in blocks if "tok_success" in b and "/pay/" in b),
+        "three_d_secure": next(b for b in blocks if "tok_requires_action" in b),
+        "reset": next(b for b in blocks if "password-reset/" in b),
+    }
+    return named
+
+
+def until_line_with(block: str, marker: str) -> tuple[str, str]:
+    """``block`` cut after the (continued) command whose text holds ``marker``: (that part, the rest)."""
+    lines, cut = block.splitlines(keepends=True), 0
+    for i, line in enumerate(lines):
+        if marker in line:
+            cut = i
+            while lines[cut].rstrip().endswith("\\") or (cut + 1 < len(lines) and lines[cut + 1].startswith(" ")):
+                cut += 1
+            break
+    return "".join(lines[: cut + 1]), "".join(lines[cut + 1 :])
+
+
+def bash(script: str, *, env: dict[str, str]) -> str:
+    """Run README lines as a person pastes them (bash, failing on the first failing command)."""
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, (
+        f"README lines failed ({done.returncode}):\n{script}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    )
+    return done.stdout
+
+
+def submit_form(http: httpx.Client, url: str, fields: dict[str, str]) -> httpx.Response:
+    """A browser's form post: to the form's action, with its hidden inputs (CSRF token included), its
+    cookies, and the fields a person fills in."""
+    page = http.get(url)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), page.text[:300]
+    action = FORM_ACTION.search(page.text)
+    hidden = {html.unescape(k): html.unescape(v) for k, v in HIDDEN.findall(page.text)}
+    assert action and "csrfmiddlewaretoken" in hidden, page.text[:500]
+    target = urljoin(url, html.unescape(action.group(1))) if action.group(1) else url
+    return http.post(target, data={**hidden, **fields})
+
+
+def test_the_readme_journey_works_as_written_on_a_non_default_port(
+    embedded_shop: tuple[httpx.Client, Process],
+) -> None:
+    http, server = embedded_shop
+    shop_url = str(http.base_url).rstrip("/")
+    assert not shop_url.endswith(":8000")
+    blocks = readme_blocks()
+    journey = blocks["journey"].replace("SHOP=http://127.0.0.1:8000", f"SHOP={shop_url}")
+    assert f"SHOP={shop_url}" in journey  # the README still sets SHOP the way its text says
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    carry = "echo \"export SHOP=$SHOP TOKEN=$TOKEN SKU=$SKU ADDRESS='$ADDRESS' ORDER2=${ORDER2:-}\""
+
+    # Register, log in, browse, fill the cart; check out and pay; start a 3-D Secure payment.
+    ask_3ds, after_3ds = until_line_with(blocks["three_d_secure"], "next_action_url")
+    out = bash(journey + blocks["checkout"] + ask_3ds + carry, env=env)
+    assert '"email":"me@example.com"' in out.replace(" ", "")
+    assert '"status":"paid"' in out.replace(" ", "")  # the first order, paid with tok_success
+    (next_action_url,) = [url for url in LINK.findall(out) if "/payments/authenticate/" in url]
+    assert next_action_url.startswith(f"{shop_url}/payments/authenticate/"), next_action_url
+    exports = out.splitlines()[-1]
+
+    # "open it, Approve" — the bank's page, as a browser posts it; then the order is paid.
+    browser = httpx.Client(timeout=15.0)
+    approved = submit_form(browser, next_action_url, {"decision": "approve"})
+    assert approved.status_code == 200 and "Payment approved" in approved.text
+    out = bash(exports + "\n" + after_3ds, env=env)
+    assert '"status":"paid"' in out.replace(" ", "")
+
+    # Forgot the password: the email's link (printed by make run) opens the page on this port.
+    ask_reset, log_in_again = until_line_with(blocks["reset"], "password-reset/")
+    bash(exports + "\n" + ask_reset, env=env)
+    reset_links = wait_for(
+        "the reset email in the make run terminal",
+        lambda: [html.unescape(u) for u in LINK.findall(server.output()) if "/account/reset-password/" in u],
+    )
+    assert all(link.startswith(f"{shop_url}/") for link in reset_links), reset_links
+    new_password = "a-newer-pass-for-me-43"
+    done = submit_form(browser, reset_links[-1], {"new_password": new_password, "new_password_again": new_password})
+    assert done.status_code == 200 and "Your password is changed" in done.text
+    out = bash(exports + "\n" + log_in_again.replace("<the new password>", new_password), env=env)
+    assert '"access"' in out
+
+    # Every link the shop wrote into an email points at this server, none at port 8000.
+    links = [u for u in LINK.findall(server.output()) if "127.0.0.1" in u or "localhost" in u]
+    assert links and all(link.startswith(shop_url) for link in links), links
