@@ -15,7 +15,7 @@ IMAGE ?= shop:latest
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt constraints.txt | md5sum | cut -c1-10)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt constraints.txt | md5sum | cut -c1-10)
 
-.PHONY: run test test-sqlite lint bench e2e install install-dev format clean browser
+.PHONY: run test test-unit test-sqlite lint bench e2e install install-dev format clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,13 +49,19 @@ run: install
 	@echo ""
 	SHOP_PUBLIC_URL=$(SHOP_PUBLIC_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
-## Boundaries, lint, then the whole suite on the real services it finds (loud banner for missing ones),
-## then the search tests once more on SQLite.
-test: install-dev browser gateway-nginx
+## The unit tier first (seconds, no services), then boundaries, lint, the whole suite on the real services
+## it finds (loud banner for missing ones), then the search tests once more on SQLite.
+test: install-dev test-unit browser gateway-nginx
 	$(VENV)/bin/lint-imports --config importlinter.ini
 	$(VENV)/bin/ruff check .
 	$(PY) -m tests.harness $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-sqlite
+
+## The unit tier: the kernel and pure functions, with every service URL unset and the network refused
+## (tests/unit/isolation.py): no database, cache, broker or browser, in seconds.
+UNIT_TESTS ?= tests/kernel tests/unit
+test-unit: install-dev
+	env -u REDIS_URL -u CELERY_BROKER_URL -u SHOP_TEST_BROKER_URL DATABASE_URL=sqlite:// SHOP_ENV=test $(PY) -m pytest -q $(UNIT_TESTS)
 
 ## The tests whose behaviour must be the same on the embedded default's database (SQLite): search.
 SQLITE_TESTS ?= tests/catalog/test_search.py
