@@ -1,3 +1,4 @@
+# long-module: one settings module for every environment (12-factor), read top to bottom as the deployment's reference
 """One settings module for every environment, configured from the environment (12-factor).
 
 With nothing set it runs the embedded default: SQLite, local-memory cache, eager tasks.

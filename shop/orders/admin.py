@@ -1,3 +1,4 @@
+# long-module: the orders admin: one ModelAdmin and its staff actions, each action small; split by action when it grows
 """Staff view of orders: read-only orders with their lines, history, payment, refunds and a link to
 the emails sent about them, found by number or customer email; status moves and money only through
 the services, as admin-kit actions (``shop.web.admin_kit``), on the list or as buttons on the order.

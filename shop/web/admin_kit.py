@@ -1,3 +1,4 @@
+# long-module: the admin kit: the plan/confirm/act protocol and its page, one contract read as a whole
 """The admin kit: how staff act on objects and read other contexts' data, alike in every context.
 
 An action is a ``StaffAction`` subclass that says what it needs and calls its context's services:

@@ -1,3 +1,4 @@
+# long-module: the catalog admin's ModelAdmins (categories, products with variants and stock)
 """Staff view of the catalog: categories, products with their variants and stock, stock movements.
 
 Every save goes through the services, never through a bare ``obj.save()``:

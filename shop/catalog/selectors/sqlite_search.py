@@ -1,4 +1,4 @@
-"""Product search on SQLite (the embedded default), with the intent of PostgreSQL's (``products``).
+"""Product search on SQLite (the embedded default), with the intent of PostgreSQL's (``search``).
 
 * **Words, stemmed**: an FTS5 index over name, brand and description with the ``porter`` stemmer
   (migration 0005), queried in the syntax PostgreSQL's ``websearch_to_tsquery`` reads: words are

@@ -20,7 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from shop.catalog import api
-from shop.catalog.selectors import cache
+from shop.catalog.selectors import cache, categories
 from shop.catalog.selectors import products as selectors
 from shop.catalog.serializers.storefront import (
     CategoryNodeOutput,
@@ -50,7 +50,7 @@ class CategoryTreeView(APIView):
     def get(self, request: Request) -> Response:
         body = cache.cached(
             "categories",
-            lambda: CategoryNodeOutput(selectors.category_tree(), many=True).data,
+            lambda: CategoryNodeOutput(categories.category_tree(), many=True).data,
             bypass=cache.bypass_requested(request.headers),
         )
         return Response(body)

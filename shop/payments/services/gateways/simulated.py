@@ -1,3 +1,4 @@
+# long-module: the simulated card processor: one scenario table per token, every path in one place
 """The simulated gateway: a deterministic stand-in for a card processor, for development and tests.
 
 The outcome is chosen by the token (``tok_success``, ``tok_decline`` …), so every path of the
