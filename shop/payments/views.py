@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.payments import api, selectors
+from shop.payments.adapters.gateways import GATEWAYS
+from shop.payments.adapters.gateways.base import GatewayRejected
 from shop.payments.serializers import PaymentOutput, SimulatedAuthenticationInput, WebhookAcceptedOutput
 from shop.payments.services import simulator, webhooks
-from shop.payments.services.gateways import GATEWAYS
-from shop.payments.services.gateways.base import GatewayRejected
 from shop.web.pages import error_page, render_page
 from shop.web.throttles import WebhookRateThrottle
 

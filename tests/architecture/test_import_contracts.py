@@ -65,6 +65,39 @@ VIOLATIONS = [
         ("shop.pricing.adapters is not allowed to import shop.pricing.services",),
     ),
     Violation(
+        "C1-adapters-import-views",
+        C1,
+        {"shop/payments/adapters/calls.py": "from shop.payments import views as _views  # noqa: E402"},
+        ("shop.payments.adapters is not allowed to import shop.payments.views",),
+    ),
+    Violation(
+        "C1-checks-import-views",
+        C1,
+        {"shop/payments/checks.py": "from shop.payments import views as _views  # noqa: E402"},
+        ("shop.payments.checks is not allowed to import shop.payments.views",),
+    ),
+    Violation(
+        "C1-selectors-import-adapters",
+        C1,
+        {"shop/catalog/selectors/products.py": "from shop.catalog.adapters import cache as _cache  # noqa: E402"},
+        ("shop.catalog.selectors is not allowed to import shop.catalog.adapters",),
+    ),
+    Violation(
+        "C2-service-imports-foreign-gateway",
+        C2,
+        {"shop/orders/services/pay.py": "from shop.payments.adapters import gateways as _gw  # noqa: E402"},
+        (
+            "shop.orders is not allowed to import shop.payments.adapters",
+            "shop.orders.services.pay -> shop.payments.adapters",
+        ),
+    ),
+    Violation(
+        "C2-foreign-checks",
+        C2,
+        {"shop/orders/services/pay.py": "from shop.payments import checks as _checks  # noqa: E402"},
+        ("shop.orders is not allowed to import shop.payments.checks",),
+    ),
+    Violation(
         "C2-foreign-adapters",
         C2,
         {"shop/cart/services.py": "from shop.pricing.adapters import base  # noqa: E402"},

@@ -38,7 +38,7 @@ def test_admin_refund_shows_the_plan_then_refunds_once_on_confirmation(
 ) -> None:
     """Staff open a paid order, press "Refund (full)", read what will happen (nothing has moved yet),
     confirm, and land back on the order, refunded once; the customer is emailed."""
-    from shop.payments.services import calls
+    from shop.payments.adapters import calls
 
     settings.SHOP_PAYMENT_GATEWAY = "simulated"
     calls.reset_breakers()

@@ -13,8 +13,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from shop import registry
+from shop.catalog.adapters.cache import catalog_version, invalidate_catalog
 from shop.catalog.models import Product, Stock, Variant
-from shop.catalog.selectors.cache import catalog_version, invalidate_catalog
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.helpers import connection_of
 

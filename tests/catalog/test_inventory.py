@@ -12,9 +12,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from shop.catalog.adapters.cache import cached
 from shop.catalog.api import Line, OutOfStock, ReservationExpired, StockBelowReserved, UnknownSku
 from shop.catalog.models import Reservation, Stock, StockMovement, Variant
-from shop.catalog.selectors.cache import cached
 from shop.catalog.services import CatalogService, inventory
 from shop.catalog.tasks import release_expired_reservations
 from shop.kernel import ValidationFailed

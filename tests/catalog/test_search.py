@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.db import connections
 from rest_framework.test import APIClient
 
+from shop.catalog.adapters.cache import invalidate_catalog
 from shop.catalog.models import Category, Product, Stock, Variant
 from shop.catalog.selectors import products as selectors
-from shop.catalog.selectors.cache import invalidate_catalog
 from shop.registry.router import alias_for_context
 from tests.catalog.factories import ProductFactory, VariantFactory
 

@@ -320,7 +320,7 @@ refunds = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def paid_order(order_for: Callable[..., Order], settings: Any) -> Iterator[Callable[..., Order]]:
     """``paid_order(sku, token="tok_success")``: an order paid over HTTP with a simulated-gateway token."""
-    from shop.payments.services import calls
+    from shop.payments.adapters import calls
 
     settings.SHOP_PAYMENT_GATEWAY = "simulated"
     settings.SHOP_GATEWAY_BACKOFF_S = 0.001  # retries stay bounded and fast
@@ -505,8 +505,8 @@ def test_refunds_of_an_unpaid_order_say_why_not_and_change_nothing(
 def test_cancel_paid_refuses_a_shipped_order_and_a_failed_refund_is_reported_as_such(
     browser: Client, stocked: Stocked, paid_order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shop.payments.services.gateways.base import TransientGatewayError
-    from shop.payments.services.gateways.simulated import SimulatedGateway
+    from shop.payments.adapters.gateways.base import TransientGatewayError
+    from shop.payments.adapters.gateways.simulated import SimulatedGateway
 
     shipped_sku, sku = stocked(2)
     shipped, order = paid_order(shipped_sku), paid_order(sku)

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from shop.orders.models import Order
-from shop.payments.services import calls
+from shop.payments.adapters import calls
 from shop.users.models import User
 from tests.factories import UserFactory
 from tests.orders import conftest as orders_fixtures

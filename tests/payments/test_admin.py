@@ -22,9 +22,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.orders.models import Order
+from shop.payments.adapters.gateways.base import TransientGatewayError
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
 from shop.payments.models import Payment, PaymentKey, Transaction, WebhookEvent
-from shop.payments.services.gateways.base import TransientGatewayError
-from shop.payments.services.gateways.simulated import SimulatedGateway
 from shop.registry.router import alias_for_context
 from shop.users.models import User
 from tests.factories import UserFactory

@@ -8,8 +8,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from shop.payments.adapters import calls
 from shop.payments.models import Payment
-from shop.payments.services import calls
 
 
 def test_two_slow_gateway_calls_overlap_in_time() -> None:

@@ -20,8 +20,8 @@ from shop.orders.api import IdempotencyKeyInUse
 from shop.orders.models import Order, PayRequest
 from shop.orders.services import idempotency
 from shop.orders.services import pay as pay_service
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
 from shop.payments.models import Payment, Transaction
-from shop.payments.services.gateways.simulated import SimulatedGateway
 from shop.users.models import User
 from tests.helpers import assert_problem
 from tests.payments.conftest import pay

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from shop.catalog.models import Stock
 from shop.orders.models import Order
+from shop.payments.adapters.gateways import get_gateway
 from shop.payments.models import Payment, Transaction
 from shop.payments.services import webhooks
-from shop.payments.services.gateways import get_gateway
 from tests.helpers import assert_problem
 from tests.payments.conftest import pay
 

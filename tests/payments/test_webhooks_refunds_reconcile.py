@@ -17,9 +17,9 @@ from shop.kernel import Money
 from shop.orders.models import Order
 from shop.orders.services import lifecycle
 from shop.payments import api, tasks
+from shop.payments.adapters.gateways import get_gateway
 from shop.payments.models import Payment, WebhookEvent
 from shop.payments.services import charges
-from shop.payments.services.gateways import get_gateway
 from tests.helpers import assert_problem
 from tests.payments.conftest import pay
 

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from shop import registry
 from shop.catalog import api
+from shop.catalog.adapters.cache import invalidate_catalog
 from shop.catalog.models import Reservation, Stock, StockMovement, Variant
 from shop.catalog.selectors import variants as variant_selectors
-from shop.catalog.selectors.cache import invalidate_catalog
 from shop.kernel import Conflict, ValidationFailed
 from shop.kernel import context as call_context
 

@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 
 from shop import registry
 from shop.catalog import api
+from shop.catalog.adapters.cache import invalidate_catalog
 from shop.catalog.models import Category, Product, Stock, Variant
-from shop.catalog.selectors.cache import invalidate_catalog
 from shop.catalog.services.validation import (
     SLUG_RE,
     check_attributes,

@@ -1,6 +1,6 @@
 """Storefront reads: category tree, product list (filters, search, sorting, cursor), detail.
 
-Anonymous allowed. Every response body is cached per catalog version (``selectors.cache``): a hit
+Anonymous allowed. Every response body is cached per catalog version (``adapters.cache``): a hit
 costs no database query and no serializer work; a committed catalog write makes the next response
 fresh. Page links are built per request from the cached cursors, so a cached body never carries
 another client's host or query string.
@@ -20,7 +20,8 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from shop.catalog import api
-from shop.catalog.selectors import cache, categories
+from shop.catalog.adapters import cache
+from shop.catalog.selectors import categories
 from shop.catalog.selectors import products as selectors
 from shop.catalog.serializers.storefront import (
     CategoryNodeOutput,

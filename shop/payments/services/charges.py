@@ -22,10 +22,11 @@ from django.utils import timezone
 from shop import registry
 from shop.kernel import Money
 from shop.payments import api, selectors
+from shop.payments.adapters import calls
+from shop.payments.adapters.gateways import get_gateway
+from shop.payments.adapters.gateways.base import Charge, GatewayRejected
 from shop.payments.models import Payment, PaymentKey
-from shop.payments.services import calls, settle
-from shop.payments.services.gateways import get_gateway
-from shop.payments.services.gateways.base import Charge, GatewayRejected
+from shop.payments.services import settle
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from shop.payments import api
+from shop.payments.adapters.gateways.base import GatewayRejected
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
 from shop.payments.models import Payment
 from shop.payments.services import webhooks
-from shop.payments.services.gateways.base import GatewayRejected
-from shop.payments.services.gateways.simulated import SimulatedGateway
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from shop.payments.adapters.gateways import get_gateway
+from shop.payments.adapters.gateways.base import GatewayRejected
+from shop.payments.adapters.gateways.simulated import AlreadyDecided, Authentication, SimulatedGateway
 from shop.payments.services import webhooks
-from shop.payments.services.gateways import get_gateway
-from shop.payments.services.gateways.base import GatewayRejected
-from shop.payments.services.gateways.simulated import AlreadyDecided, Authentication, SimulatedGateway
 
 __all__ = ["AlreadyDecided", "Authentication", "authentication", "decide", "is_on"]
 

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from shop import registry
 from shop.payments import api
+from shop.payments.adapters import calls
+from shop.payments.adapters.gateways import get_gateway
+from shop.payments.adapters.gateways.base import InvalidWebhook
 from shop.payments.models import Payment, WebhookEvent
-from shop.payments.services import calls, settle
-from shop.payments.services.gateways import get_gateway
-from shop.payments.services.gateways.base import InvalidWebhook
+from shop.payments.services import settle
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from shop.payments.adapters import calls
 from shop.payments.api import PaymentsAPI
-from shop.payments.services import calls
 from tests.contracts.kit import bound
 
 

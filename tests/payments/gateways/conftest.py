@@ -23,9 +23,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from shop.kernel import Money
-from shop.payments.services.gateways import get_gateway
-from shop.payments.services.gateways.base import Gateway
-from shop.payments.services.gateways.simulated import SimulatedGateway
+from shop.payments.adapters.gateways import get_gateway
+from shop.payments.adapters.gateways.base import Gateway
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
 from tests.payments.gateways import stripe_fake
 from tests.payments.gateways.stripe_fake import FakeStripe
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from shop.kernel import Money
-from shop.payments.services.gateways.base import (
+from shop.payments.adapters.gateways.base import (
     Charge,
     GatewayRejected,
     InvalidWebhook,

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from shop.payments.services.gateways import GATEWAYS, get_gateway
-from shop.payments.services.gateways.simulated import SimulatedGateway
-from shop.payments.services.gateways.stripe import StripeGateway
+from shop.payments.adapters.gateways import GATEWAYS, get_gateway
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
+from shop.payments.adapters.gateways.stripe import StripeGateway
 
 
 def test_the_names() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from shop.kernel import Money
-from shop.payments.services.gateways.base import GatewayRejected, InvalidWebhook, TransientGatewayError
-from shop.payments.services.gateways.simulated import AlreadyDecided, SimulatedGateway
+from shop.payments.adapters.gateways.base import GatewayRejected, InvalidWebhook, TransientGatewayError
+from shop.payments.adapters.gateways.simulated import AlreadyDecided, SimulatedGateway
 from tests.payments.gateways.conftest import SimulatedHarness
 
 AMOUNT = Money(Decimal("19.99"), "EUR")

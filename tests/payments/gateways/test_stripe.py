@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from shop.kernel import Money
-from shop.payments.services.gateways import get_gateway
-from shop.payments.services.gateways.base import GatewayRejected, InvalidWebhook, TransientGatewayError
+from shop.payments.adapters.gateways import get_gateway
+from shop.payments.adapters.gateways.base import GatewayRejected, InvalidWebhook, TransientGatewayError
 from tests.payments.gateways import stripe_fake
 from tests.payments.gateways.conftest import StripeHarness
 from tests.payments.gateways.stripe_fake import FakeStripe

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from shop import registry
+from shop.catalog.adapters.cache import invalidate_catalog
 from shop.catalog.models import Category, Product, Stock, Variant
-from shop.catalog.selectors.cache import invalidate_catalog
 
 BATCH = 2000
 

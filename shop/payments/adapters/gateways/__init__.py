@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from shop.payments.adapters.gateways.base import Gateway
+from shop.payments.adapters.gateways.simulated import SimulatedGateway
 from shop.payments.api import GatewayUnavailable
-from shop.payments.services.gateways.base import Gateway
-from shop.payments.services.gateways.simulated import SimulatedGateway
 
 GATEWAYS: tuple[str, ...] = ("simulated", "stripe")
 
@@ -29,7 +29,7 @@ def get_gateway(name: str | None = None) -> Gateway:
             raise GatewayUnavailable(reason="the simulated gateway is refused in production")
         return SimulatedGateway()
     if chosen == "stripe":
-        from shop.payments.services.gateways.stripe import StripeGateway
+        from shop.payments.adapters.gateways.stripe import StripeGateway
 
         return StripeGateway()
     raise ImproperlyConfigured(f"Unknown payment gateway {chosen!r}; SHOP_PAYMENT_GATEWAY must be one of {GATEWAYS}")

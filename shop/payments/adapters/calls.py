@@ -15,8 +15,8 @@ from django.conf import settings
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shop import registry
+from shop.payments.adapters.gateways.base import GatewayError, TransientGatewayError
 from shop.payments.models import Payment, Transaction
-from shop.payments.services.gateways.base import GatewayError, TransientGatewayError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from shop.kernel import Money
-from shop.payments.services.gateways.base import (
+from shop.payments.adapters.gateways.base import (
     Charge,
     ChargeStatus,
     GatewayRejected,

@@ -1,7 +1,7 @@
 """The one small port every payment gateway adapter implements, and the shapes it speaks.
 
 Adapters translate a provider (the built-in simulator, Stripe) to these; nothing outside
-``services/gateways`` knows a provider's vocabulary. Errors: ``TransientGatewayError`` for what a
+``adapters/gateways`` knows a provider's vocabulary. Errors: ``TransientGatewayError`` for what a
 retry may fix (timeouts, 5xx, rate limits), ``GatewayRejected`` for what it will not (a malformed
 request); a declined card is not an error but a ``Charge`` with status ``failed``.
 """

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from shop.kernel import Money
-from shop.payments.services.gateways.base import (
+from shop.payments.adapters.gateways.base import (
     Charge,
     GatewayError,
     GatewayRejected,

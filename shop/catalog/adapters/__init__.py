@@ -1,0 +1,1 @@
+"""Catalog infrastructure: the versioned storefront read cache."""
