@@ -250,7 +250,10 @@ _PERIODIC: dict[str, dict[str, tuple[str, float]]] = {
     "catalog": {"release-expired-reservations": ("shop.catalog.release_expired_reservations", 60.0)},
     "pricing": {},
     "cart": {"delete-expired-guest-carts": ("shop.cart.delete_expired_guest_carts", 3600.0)},
-    "orders": {"cancel-unpaid-orders": ("shop.orders.cancel_unpaid_orders", 60.0)},
+    "orders": {
+        "cancel-unpaid-orders": ("shop.orders.cancel_unpaid_orders", 60.0),
+        "retry-owed-refunds": ("shop.orders.retry_owed_refunds", 60.0),
+    },
     "payments": {"reconcile-stuck-payments": ("shop.payments.reconcile_stuck_payments", 300.0)},
     "notifications": {"sweep-queued-notifications": ("shop.notifications.sweep_queued", 300.0)},
 }
@@ -482,6 +485,11 @@ SHOP_GUEST_CART_TTL_DAYS: int = env.int("SHOP_GUEST_CART_TTL_DAYS", default=30)
 # Orders: unpaid orders are cancelled (stock released) after this; shipping is a flat rate, free at
 # or above the threshold; tax is this rate on subtotal + shipping (amounts in SHOP_CURRENCY).
 SHOP_ORDER_PAYMENT_TTL_S: int = env.int("SHOP_ORDER_PAYMENT_TTL_S", default=30 * 60)
+# A refund an order owes (cancelled after payment, money for a cancelled order) is retried with
+# exponential backoff from this many seconds (capped at an hour) until payments confirms it; after
+# SHOP_REFUND_MAX_ATTEMPTS it is dead: shown to staff ("refund pending" filter), retried by hand.
+SHOP_REFUND_RETRY_BASE_S: int = env.int("SHOP_REFUND_RETRY_BASE_S", default=60)
+SHOP_REFUND_MAX_ATTEMPTS: int = env.int("SHOP_REFUND_MAX_ATTEMPTS", default=12)
 SHOP_SHIPPING_FLAT: Decimal = Decimal(env.str("SHOP_SHIPPING_FLAT", default="4.90"))
 SHOP_FREE_SHIPPING_OVER: Decimal = Decimal(env.str("SHOP_FREE_SHIPPING_OVER", default="50.00"))
 SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))

@@ -33,7 +33,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from shop import registry
-from shop.kernel import ContextUnavailable, DomainError, Money
+from shop.kernel import ContextUnavailable, Money
 from shop.orders import api
 from shop.orders.models import Order, OrderLine, OrderStatusChange
 from shop.orders.services import lifecycle, staff
@@ -49,7 +49,6 @@ from shop.web.admin_kit import (
     customer_labels,
     narrow,
     nowrap,
-    refusal_text,
     unless_unavailable,
 )
 
@@ -420,15 +419,11 @@ class CancelPaid(_OrderAction):
         return _total(steps, "Refunded in all")
 
     def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
-        order_id = step.obj.pk
-        try:
-            lifecycle.cancel_paid(order_id=order_id, actor=self.actor(request), note=CANCEL_PAID_NOTE)
-        except (DomainError, ContextUnavailable) as exc:
-            # The cancel commits before payments is asked: when only the refund failed, say so.
-            if not Order.objects.filter(pk=order_id, status=api.CANCELLED).exists():
-                raise
-            why = refusal_text(exc) if isinstance(exc, DomainError) else f"{exc.context} cannot answer right now"
-            raise NotDone(f"it is cancelled, but its refund failed ({why}); refund it with 'Refund (full)'.") from exc
+        order = lifecycle.cancel_paid(order_id=step.obj.pk, actor=self.actor(request), note=CANCEL_PAID_NOTE)
+        if order.refund_pending:
+            # Cancelled, and the refund is owed: payments could not make it now (or refused it).
+            later = "it is retried automatically" if order.refund_dead_at is None else "staff must retry it"
+            raise NotDone(f"it is cancelled, but its refund failed ({order.refund_error}); {later} (Refund owed).")
         return f"{step.label} ({step.data['amount']})"
 
 

@@ -31,6 +31,18 @@ class Order(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When money for the order arrived: set when it becomes paid, or when a payment lands after it was
+    # cancelled (that money is owed back). "Cancelled after payment" is ``cancelled`` with a ``paid_at``.
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # A refund the order decided (cancelled after payment, money for a cancelled order) and payments has
+    # not confirmed yet: retried by ``retry-owed-refunds`` until it is done, or dead after
+    # ``SHOP_REFUND_MAX_ATTEMPTS`` (``refund_dead_at``), for staff to see and retry.
+    refund_owed_since = models.DateTimeField(null=True, blank=True)
+    refund_key = models.CharField(max_length=100, blank=True)
+    refund_attempts = models.PositiveIntegerField(default=0)
+    refund_next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refund_error = models.CharField(max_length=255, blank=True)
+    refund_dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -53,6 +65,11 @@ class Order(models.Model):
     @property
     def total(self) -> Money:
         return Money(self.total_amount, self.currency)
+
+    @property
+    def refund_pending(self) -> bool:
+        """A decided refund that payments has not confirmed (still retried, or dead)."""
+        return self.refund_owed_since is not None and self.status != api.REFUNDED
 
 
 class OrderLine(models.Model):

@@ -1,5 +1,6 @@
-"""Periodic housekeeping of orders: unpaid orders past their payment window are cancelled and
-their stock released (every minute, CELERY_BEAT_SCHEDULE)."""
+"""Periodic housekeeping of orders (every minute, CELERY_BEAT_SCHEDULE, or the embedded scheduler):
+unpaid orders past their payment window are cancelled and their stock released (after payments is
+asked), and refunds the orders owe are retried until payments confirms them."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ def cancel_unpaid_orders() -> int:
         if batch < BATCH:
             break
     return cancelled
+
+
+@shared_task(name="shop.orders.retry_owed_refunds", acks_late=True)
+def retry_owed_refunds() -> int:
+    return lifecycle.retry_owed_refunds(limit=BATCH)

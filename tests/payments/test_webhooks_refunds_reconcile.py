@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -139,7 +140,13 @@ def test_a_payment_for_an_expired_order_goes_straight_back(order_for: OrderFor) 
     post_webhook(raw, headers)
     payment.refresh_from_db()
     order.refresh_from_db()
-    assert (order.status, payment.status) == ("cancelled", "refunded")
+    # The money went straight back: the order is refunded (it was cancelled, then paid late), the
+    # customer is mailed, and the history says why.
+    assert (order.status, payment.status) == ("refunded", "refunded")
+    assert payment.refunded_amount == payment.amount_amount
+    notes = list(order.history.values_list("note", flat=True))
+    assert any("arrived after the order was cancelled: refunded automatically" in note for note in notes)
+    assert f"Refund for order {order.number}" in [m.subject for m in mail.outbox]
 
 
 def test_reconciliation_settles_stuck_payments(order_for: OrderFor, settings: Any) -> None:
