@@ -427,10 +427,59 @@ class CancelPaid(_OrderAction):
         return f"{step.label} ({step.data['amount']})"
 
 
+class RetryOwedRefund(_OrderAction):
+    name = "retry_owed_refund"
+    label = "Retry owed refund"
+    title = "Retry the refunds orders owe"
+    done = "asked to refund again"
+    intro = (
+        "Each order below owes its customer a refund that payments has not made yet (shown under 'Refund owed'). "
+        "Payments is asked again now, with fresh attempts; if it still cannot, the retries go on by themselves."
+    )
+    columns = ("Status", "Customer", "Total")
+    submit_label = "Yes, retry the refunds"
+
+    def offers(self, obj: Order) -> bool:
+        return obj.refund_pending
+
+    def plan(self, request: HttpRequest, objects: Sequence[Order], form: forms.Form | None) -> list[Step]:
+        def decide(order: Order) -> Decision:
+            if not order.refund_pending:
+                return "", "it owes no refund.", {}
+            state = "dead" if order.refund_dead_at else f"{order.refund_attempts} attempt(s) so far"
+            return f"Payments is asked to refund it in full now ({state}; last error: {order.refund_error}).", "", {}
+
+        return self.steps(objects, decide)
+
+    def apply(self, request: HttpRequest, step: Step, form: forms.Form | None, token: str) -> str:
+        outcome = lifecycle.retry_refund_now(order_id=step.obj.pk)
+        if outcome != "done":
+            order = Order.objects.get(pk=step.obj.pk)
+            raise NotDone(f"the refund failed again ({order.refund_error}); it stays owed.")
+        return step.label
+
+
+class RefundOwedFilter(admin.SimpleListFilter):
+    """Orders that owe their customer a refund payments has not made yet (retrying, or dead)."""
+
+    title = "refund owed"
+    parameter_name = "refund_owed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("retrying", "Being retried"), ("dead", "Given up: retry by hand")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "retrying":
+            return queryset.filter(lifecycle.owed_refunds(), refund_dead_at__isnull=True)
+        if self.value() == "dead":
+            return queryset.filter(lifecycle.owed_refunds(), refund_dead_at__isnull=False)
+        return queryset
+
+
 # --- orders ----------------------------------------------------------------------------------------
 _ORDER_FIELDS = ("number", "status", "customer", "placed_at", "pay_by", "updated_at")
 _AMOUNT_FIELDS = ("subtotal", "shipping", "tax", "total")
-_PAYMENT_FIELDS = ("payment", "emails")
+_PAYMENT_FIELDS = ("paid_at", "refund_owed", "payment", "emails")
 _SHIPPING_FIELDS = ("ship_to", "carrier", "tracking_number")
 _STOCK_FIELDS = ("reservation_id",)
 
@@ -441,7 +490,7 @@ class OrderAdmin(KitAdmin[Order]):
     list_display = ["order_number", "customer", "status", "total", "item_count", "placed"]
     list_display_links = ["order_number"]
     # A list filter, not a date hierarchy: the hierarchy scans every order for its distinct dates.
-    list_filter = ["status", "placed_at"]
+    list_filter = ["status", RefundOwedFilter, "placed_at"]
     search_fields = ["number"]  # the search itself is get_search_results
     search_help_text = "Order number (or its beginning), or customer email (or part of it)."
     ordering = ["-placed_at", "-id"]
@@ -457,7 +506,7 @@ class OrderAdmin(KitAdmin[Order]):
     ]
     readonly_fields = [*_ORDER_FIELDS, *_AMOUNT_FIELDS, *_PAYMENT_FIELDS, *_SHIPPING_FIELDS, *_STOCK_FIELDS]
     inlines = [OrderLineInline, OrderStatusChangeInline]
-    staff_actions = [MarkFulfilled, MarkDelivered, CancelUnpaid, RefundFull, RefundPart, CancelPaid]
+    staff_actions = [MarkFulfilled, MarkDelivered, CancelUnpaid, RefundFull, RefundPart, CancelPaid, RetryOwedRefund]
     actions = [action.admin_action() for action in staff_actions]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
@@ -508,6 +557,16 @@ class OrderAdmin(KitAdmin[Order]):
         if label is None:  # the detail page: one order, one call
             return _customers([obj.customer_id])[obj.customer_id]
         return narrow(label)
+
+    @admin.display(description="refund owed")
+    def refund_owed(self, obj: Order) -> str:
+        if not obj.refund_pending:
+            return "-"
+        since = f"since {obj.refund_owed_since:%Y-%m-%d %H:%M} UTC, {obj.refund_attempts} attempt(s)"
+        if obj.refund_dead_at is not None:
+            return f"Given up ({since}): {obj.refund_error}. Use 'Retry owed refund'."
+        following = f"next at {obj.refund_next_attempt_at:%H:%M:%S} UTC"
+        return f"Being retried ({since}); {following}; last error: {obj.refund_error}"
 
     @admin.display(description="total", ordering="total_amount")
     def total(self, obj: Order) -> SafeString:

@@ -527,13 +527,27 @@ def test_cancel_paid_refuses_a_shipped_order_and_a_failed_refund_is_reported_as_
     assert order.status == "cancelled" and payment_of(order).status == "succeeded"  # cancelled, not yet refunded
     messages = notes(response)
     assert any(level == levels.WARNING and shipped.number in text for level, text in messages)
-    assert any(level == levels.WARNING and order.number in text and "refund failed" in text for level, text in messages)
+    assert any(
+        level == levels.WARNING and order.number in text and "refund failed" in text and "retried automatically" in text
+        for level, text in messages
+    )
     assert not any(level == levels.SUCCESS for level, _ in messages)
 
-    monkeypatch.undo()  # the gateway answers again: the cancelled order is refunded the usual way
-    submit_kit_form(browser, ADMIN, act(browser, "refund_full", [order]))
+    # Staff see the owed refund: on the order, in the "refund owed" filter, with a button to retry it.
+    page = browser.get(f"{ADMIN}{order.pk}/change/").content.decode()
+    assert "Being retried" in page and "retry_owed_refund" in _buttons(page)
+    listed = browser.get(ADMIN, {"refund_owed": "retrying"}).content.decode()
+    assert order.number in listed and shipped.number not in listed
+
+    monkeypatch.undo()  # the gateway answers again: staff retry now (or the sweep would, when due)
+    from shop.payments.adapters import calls
+
+    calls.reset_breakers()
+    done = submit_kit_form(browser, ADMIN, act(browser, "retry_owed_refund", [order]))
+    assert any(level == levels.SUCCESS and order.number in text for level, text in notes(done))
     order.refresh_from_db()
     assert (order.status, payment_of(order).status) == ("refunded", "refunded")
+    assert not Order.objects.filter(lifecycle.owed_refunds(), pk=order.pk).exists()  # off the "refund owed" list
 
 
 def _buttons(page: str) -> list[str]:
