@@ -330,13 +330,13 @@ class PaymentAdmin(KitAdmin[Payment]):
 
 # --- webhook events --------------------------------------------------------------------------------
 _EVENT_FIELDS = ("gateway", "event_id", "kind", "reference", "received_at", "processed_at", "result")
-_PARSED_FIELDS = ("failure_code", "failure_message", "amount_refunded")
+_PARSED_FIELDS = ("failure_code", "failure_message", "amount_refunded", "currency", "refused")
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin[WebhookEvent]):
     list_display = list(_EVENT_FIELDS)
-    list_filter = ["gateway", "kind", ("processed_at", admin.EmptyFieldListFilter), "received_at"]
+    list_filter = ["gateway", "kind", "refused", ("processed_at", admin.EmptyFieldListFilter), "received_at"]
     search_fields = ["event_id", "reference"]
     search_help_text = "The gateway's event id or payment reference."
     ordering = ["-received_at", "-id"]

@@ -106,10 +106,14 @@ class WebhookEvent(models.Model):
     failure_code = models.CharField(max_length=60, blank=True)
     failure_message = models.CharField(max_length=255, blank=True)
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)  # of ``amount_refunded``
     raw_body = models.TextField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=100, blank=True)
+    # Verified, but refused: it contradicts the payment (another currency, more refunded than captured).
+    # Nothing moved; staff see it in the webhook list ("refused" filter) and on the payment's ledger.
+    refused = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -167,3 +167,30 @@ def test_reconciliation_settles_stuck_payments(order_for: OrderFor, settings: An
     assert (stuck.status, stuck.failure_code) == ("failed", "abandoned")
     delayed_order.refresh_from_db()
     assert delayed_order.status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "why"),
+    [
+        (1788, "JPY", "refund in JPY, the payment is in EUR"),  # a signed JPY refund of a EUR payment
+        (999_999, "EUR", "exceeds the"),  # more refunded than was ever captured
+    ],
+)
+def test_a_signed_refund_that_contradicts_the_payment_is_refused_and_shown_to_staff(
+    order_for: OrderFor, minor: int, currency: str, why: str, admin_client: Any
+) -> None:
+    order, payment = paid_order(order_for)
+    raw, headers = simulator().signed_webhook(
+        kind="payment.refunded", reference=payment.gateway_reference, amount_refunded_minor=minor, currency=currency
+    )
+
+    assert post_webhook(raw, headers).status_code in (200, 202)  # verified and stored: the provider stops resending
+
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, payment.refunded_amount, order.status) == ("succeeded", 0, "paid")  # nothing moved
+    row = WebhookEvent.objects.get(reference=payment.gateway_reference, kind="payment.refunded")
+    assert row.refused and row.result.startswith("refused:") and why in row.result
+    assert payment.transactions.filter(kind="webhook", outcome="refused").count() == 1
+    listed = admin_client.get("/admin/payments/webhookevent/", {"refused__exact": "1"}).content.decode()
+    assert row.event_id in listed and why in listed

@@ -50,6 +50,7 @@ def ingest(*, gateway_name: str, body: bytes, headers: Mapping[str, str]) -> Ing
                 failure_code=event.failure_code[:60],
                 failure_message=event.failure_message[:255],
                 amount_refunded=event.amount_refunded.amount if event.amount_refunded else None,
+                currency=event.amount_refunded.currency if event.amount_refunded else "",
                 raw_body=body.decode("utf-8", errors="replace"),
             )
     except IntegrityError:
@@ -72,11 +73,33 @@ def process(*, webhook_id: int) -> str:
         payment = Payment.objects.filter(gateway=row.gateway, gateway_reference=row.reference).first()
         result = "unknown payment"
         if payment is not None:
-            result = _apply(settle.lock(payment.pk), row)
+            locked = settle.lock(payment.pk)
+            refusal = _contradiction(locked, row)
+            if refusal:
+                row.refused = True
+                result = f"refused: {refusal}"
+                calls.record(
+                    locked, kind="webhook", outcome="refused", reference=row.reference, response={"event": row.event_id}
+                )
+                log.error("webhook %s refused for payment %s: %s", row.event_id, locked.pk, refusal)
+            else:
+                result = _apply(locked, row)
         row.processed_at = timezone.now()
         row.result = result[:100]
-        row.save(update_fields=["processed_at", "result"])
+        row.save(update_fields=["processed_at", "result", "refused"])
     return result
+
+
+def _contradiction(payment: Payment, row: WebhookEvent) -> str:
+    """Why a verified event cannot be true of this payment ("" when it can): a refund in another
+    currency, or a refunded total above what was captured. Signed is not the same as right."""
+    if row.kind != "payment.refunded" or row.amount_refunded is None:
+        return ""
+    if row.currency and row.currency != payment.currency:
+        return f"refund in {row.currency}, the payment is in {payment.currency}"
+    if row.amount_refunded > payment.amount_amount:
+        return f"refunded {row.amount_refunded} exceeds the {payment.amount_amount} captured"
+    return ""
 
 
 def _apply(payment: Payment, row: WebhookEvent) -> str:
