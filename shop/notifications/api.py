@@ -25,6 +25,7 @@ KINDS = (
     "order_shipped",
     "order_cancelled",
     "order_refunded",
+    "order_partially_refunded",
 )
 MAX_LISTED = 100
 

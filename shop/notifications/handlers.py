@@ -6,7 +6,7 @@ from __future__ import annotations
 from shop import registry
 from shop.notifications import services
 from shop.orders.api import OrderCancelled, OrderFulfilled, OrderPlaced, OrderRefunded
-from shop.payments.api import PaymentFailed, PaymentSucceeded
+from shop.payments.api import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from shop.users.api import PasswordResetRequested, UserRegistered
 
 _CANCEL_REASONS = {
@@ -93,4 +93,19 @@ def order_cancelled(event: OrderCancelled) -> None:
 def order_refunded(event: OrderRefunded) -> None:
     services.notify_about_order(
         event_id=event.event_id, kind="order_refunded", order_id=event.order_id, amount=services.money(event.amount)
+    )
+
+
+@registry.subscriber(PaymentRefunded)
+def order_partially_refunded(event: PaymentRefunded) -> None:
+    """A refund of part of a payment (a full one is the order's ``OrderRefunded``, mailed above): the
+    customer learns what came back and how much in all."""
+    if event.fully_refunded:
+        return
+    services.notify_about_order(
+        event_id=event.event_id,
+        kind="order_partially_refunded",
+        order_id=event.order_id,
+        amount=services.money(event.amount),
+        total_refunded=services.money(event.total_refunded),
     )

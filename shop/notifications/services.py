@@ -43,6 +43,7 @@ SUBJECTS: dict[str, str] = {
     "order_shipped": "Order {number} has shipped",
     "order_cancelled": "Order {number} was cancelled",
     "order_refunded": "Refund for order {number}",
+    "order_partially_refunded": "Partial refund for order {number}",
 }
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 _REASONS = {
@@ -317,6 +318,7 @@ class Samples:
             "order_shipped": {"carrier": "DHL", "tracking_number": "JD014600006281"},
             "order_cancelled": {"reason": "you asked us to", "was_paid": True},
             "order_refunded": {"amount": "€71.88"},
+            "order_partially_refunded": {"amount": "€9.90", "total_refunded": "€9.90", "paid": "€71.88"},
         }
         return {**common, **extra.get(kind, {})}
 

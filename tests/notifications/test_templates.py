@@ -38,6 +38,7 @@ KEY_DATA: dict[str, list[str]] = {
     "order_shipped": [NUMBER, "DHL", "JD014600006281", ORDER_PAGE],
     "order_cancelled": [NUMBER, "you asked us to", "Your payment will be refunded.", ORDER_PAGE],
     "order_refunded": [NUMBER, "€71.88", ORDER_PAGE],
+    "order_partially_refunded": [NUMBER, "€9.90", ORDER_PAGE],
 }
 
 

@@ -194,3 +194,21 @@ def test_a_signed_refund_that_contradicts_the_payment_is_refused_and_shown_to_st
     assert payment.transactions.filter(kind="webhook", outcome="refused").count() == 1
     listed = admin_client.get("/admin/payments/webhookevent/", {"refused__exact": "1"}).content.decode()
     assert row.event_id in listed and why in listed
+
+
+def test_a_partial_refund_mails_the_customer_what_came_back(order_for: OrderFor) -> None:
+    order, payment = paid_order(order_for)
+    mail.outbox.clear()
+
+    lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"), amount=Money(Decimal("1.25"), "EUR"))
+    lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"), amount=Money(Decimal("2.00"), "EUR"))
+
+    partial = [m for m in mail.outbox if m.subject == f"Partial refund for order {order.number}"]
+    assert len(partial) == 2
+    assert "We refunded €1.25 of your payment" in partial[0].body and "(€1.25 refunded in all)" in partial[0].body
+    assert "We refunded €2.00 of your payment" in partial[1].body and "(€3.25 refunded in all)" in partial[1].body
+    assert not [m for m in mail.outbox if m.subject == f"Refund for order {order.number}"]  # not a full refund
+
+    lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"))  # the rest: the full-refund email
+    assert [m.subject for m in mail.outbox].count(f"Refund for order {order.number}") == 1
+    assert len([m for m in mail.outbox if m.subject.startswith("Partial refund")]) == 2
