@@ -197,7 +197,7 @@ def test_a_signed_refund_that_contradicts_the_payment_is_refused_and_shown_to_st
 
 
 def test_a_partial_refund_mails_the_customer_what_came_back(order_for: OrderFor) -> None:
-    order, payment = paid_order(order_for)
+    order, _ = paid_order(order_for)
     mail.outbox.clear()
 
     lifecycle.refund(order_id=order.pk, actor=lifecycle.Actor(kind="staff"), amount=Money(Decimal("1.25"), "EUR"))
