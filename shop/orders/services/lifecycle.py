@@ -1,3 +1,4 @@
+# long-module: the order state machine and the money promises around it (expiry asking payments, owed refunds)
 """Order status moves: only forward, only through here, each one recorded in the history and
 announced as an event in the same transaction (outbox).
 
