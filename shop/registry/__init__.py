@@ -1,5 +1,6 @@
 """How contexts reach each other: ``get`` a context's API, ``publish`` an event, ``subscriber``
-to declare a handler; ``ConcurrentCircuitBreaker`` for a context's own outbound calls; and
+to declare a handler; ``task`` to enqueue one of the context's own tasks by name (services are below
+their tasks); ``ConcurrentCircuitBreaker`` for a context's own outbound calls; and
 ``DurableTask`` with its ``Durable`` policy for a context's tasks whose work must not be lost.
 Nothing else of the registry is for contexts to import.
 
@@ -11,5 +12,16 @@ from shop.registry.bus import publish, subscriber
 from shop.registry.lookup import get, local
 from shop.registry.retries import Durable, DurableTask
 from shop.registry.router import atomic
+from shop.registry.tasknames import task
 
-__all__ = ["ConcurrentCircuitBreaker", "Durable", "DurableTask", "atomic", "get", "local", "publish", "subscriber"]
+__all__ = [
+    "ConcurrentCircuitBreaker",
+    "Durable",
+    "DurableTask",
+    "atomic",
+    "get",
+    "local",
+    "publish",
+    "subscriber",
+    "task",
+]

@@ -19,11 +19,13 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from shop.registry import checks  # noqa: F401  (registers the system checks)
 
+        importlib.import_module("shop.registry.tasks")  # the bus's tasks, enqueued by name (registry.task)
         for context in CONTEXTS:
-            try:
-                importlib.import_module(f"shop.{context}.handlers")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"shop.{context}.handlers":
-                    raise
+            for module in (f"shop.{context}.handlers", f"shop.{context}.tasks"):  # tasks: registered by name
+                try:
+                    importlib.import_module(module)
+                except ModuleNotFoundError as exc:
+                    if exc.name != module:
+                        raise
         if settings.CELERY_TASK_ALWAYS_EAGER:
             logger.info("no CELERY_BROKER_URL: Celery tasks run eagerly, in-process (embedded default)")

@@ -25,7 +25,7 @@ from shop.kernel.contracts import is_idempotent
 from shop.kernel.errors import ContextUnavailable, DomainError
 from shop.registry import codec, signing
 from shop.registry.breaker import ConcurrentCircuitBreaker
-from shop.registry.lookup import context_of
+from shop.registry.contexts import context_of
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,8 @@ No Django import at module level: settings read it.
 
 from __future__ import annotations
 
+from typing import Any
+
 CONTEXTS: tuple[str, ...] = ("users", "catalog", "pricing", "cart", "payments", "orders", "notifications")
 
 
@@ -24,4 +26,11 @@ def local_implementation(context: str) -> str:
 
 
 def queue_for(context: str) -> str:
+    return context
+
+
+def context_of(protocol: type[Any]) -> str:
+    context = getattr(protocol, "context", None)
+    if not isinstance(context, str) or context not in CONTEXTS:
+        raise LookupError(f"{protocol!r} does not name a known context (class attribute `context`)")
     return context

@@ -14,20 +14,14 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from shop.registry import contexts
+from shop.registry import client, contexts
+from shop.registry.contexts import context_of
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
 _bindings: dict[str, Any] = {}
 _locals: dict[str, Any] = {}
-
-
-def context_of(protocol: type[Any]) -> str:
-    context = getattr(protocol, "context", None)
-    if not isinstance(context, str) or context not in contexts.CONTEXTS:
-        raise LookupError(f"{protocol!r} does not name a known context (class attribute `context`)")
-    return context
 
 
 def binding_config(context: str) -> dict[str, Any]:
@@ -52,9 +46,7 @@ def _build(context: str) -> Any:
     if backend == "local":
         return local_by_name(context)
     if backend == "remote":
-        from shop.registry.client import RemoteContext
-
-        return RemoteContext.from_settings(protocol_for(context), config)
+        return client.RemoteContext.from_settings(protocol_for(context), config)
     return import_string(backend)(**config.get("OPTIONS", {}))
 
 
@@ -89,8 +81,6 @@ def reset() -> None:
     with _lock:
         _bindings.clear()
         _locals.clear()
-    from shop.registry import client
-
     client.reset_breakers()
 
 

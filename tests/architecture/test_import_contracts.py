@@ -171,6 +171,24 @@ VIOLATIONS = [
         ("No cycles are allowed in shop", ".users -> .search"),
     ),
     Violation(
+        "C4-cycle-inside-the-registry",
+        C4,
+        {"shop/registry/codec.py": "from shop.registry import client as _client  # noqa: E402"},
+        ("No cycles are allowed in shop.registry", ".codec -> .client"),
+    ),
+    Violation(
+        "C4-cycle-inside-a-context-package",
+        C4,
+        {"shop/catalog/selectors/search.py": "from shop.catalog.selectors import products as _products  # noqa: E402"},
+        ("No cycles are allowed in shop.catalog.selectors", ".search -> .products"),
+    ),
+    Violation(
+        "C4-service-imports-its-tasks",
+        C4,
+        {"shop/notifications/services.py": "from shop.notifications import tasks as _tasks  # noqa: E402"},
+        ("No cycles are allowed in shop.notifications",),
+    ),
+    Violation(
         "C5-api-imports-django",
         C5,
         {"shop/users/api.py": "from django.db import models as _models  # noqa: E402"},
