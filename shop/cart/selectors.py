@@ -40,8 +40,8 @@ def cart_with_lines(owner: api.Owner) -> Cart | None:
 
 
 def lines_of(cart: Cart) -> list[CartLine]:
-    cached = getattr(cart, "_prefetched_objects_cache", {}).get("lines")
-    return list(cached) if cached is not None else list(cart.lines.all())
+    """The cart's lines: from the prefetch when the cart came with one (``cart_of``), else one query."""
+    return list(cart.lines.all())
 
 
 def empty_cart(owner: api.Owner) -> api.Cart:

@@ -73,11 +73,9 @@ class OrderListView(APIView):
 
     @extend_schema(
         operation_id="orders_list",
-        **{
-            **cursor_page_schema(OrderSummaryOutput),
-            "parameters": [OpenApiParameter("status", OpenApiTypes.STR, enum=list(api.STATUSES))]
-            + cursor_page_schema(OrderSummaryOutput)["parameters"],
-        },
+        **cursor_page_schema(
+            OrderSummaryOutput, filters=[OpenApiParameter("status", OpenApiTypes.STR, enum=list(api.STATUSES))]
+        ),
         tags=["orders"],
     )
     def get(self, request: Request) -> Response:

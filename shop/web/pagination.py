@@ -139,8 +139,11 @@ def _page_size_parameter() -> OpenApiParameter:
     )
 
 
-def cursor_page_schema(item: type[serializers.BaseSerializer[Any]]) -> dict[str, Any]:
-    """``extend_schema`` arguments for an ``APIView`` paging by hand with a ``KeysetPagination``."""
+def cursor_page_schema(
+    item: type[serializers.BaseSerializer[Any]], *, filters: Sequence[OpenApiParameter] = ()
+) -> dict[str, Any]:
+    """``extend_schema`` arguments for an ``APIView`` paging by hand with a ``KeysetPagination``;
+    ``filters``: the list's own query parameters, documented before the paging ones."""
     envelope = inline_serializer(
         name=f"CursorPaginated{item.__name__}List",
         fields={
@@ -151,6 +154,7 @@ def cursor_page_schema(item: type[serializers.BaseSerializer[Any]]) -> dict[str,
     )
     return {
         "parameters": [
+            *filters,
             OpenApiParameter(
                 "cursor",
                 {"type": "string", "minLength": 1},

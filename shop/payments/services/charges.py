@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -55,11 +56,19 @@ def _known_key(key: str, fingerprint: str) -> Payment | None:
     return row.payment
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What ``_claim`` found: the payment, and whether this call claimed the key for a new attempt
+    (``False``: a concurrent twin had claimed it; its answer is the payment as it stands)."""
+
+    payment: Payment
+    claimed: bool
+
+
 def _claim(
     *, order_id: int, customer_id: int, amount: Money, key: str, fingerprint: str, gateway: str, order_number: str = ""
-) -> Payment:
-    """Under the payment's lock: refuse what cannot be charged, else claim the key for an attempt.
-    Returns the payment; ``attempts`` tells the caller whether this call claimed (compare)."""
+) -> Claim:
+    """Under the payment's lock: refuse what cannot be charged, else claim the key for an attempt."""
     with registry.atomic("payments"):
         payment, _ = Payment.objects.get_or_create(
             order_id=order_id,
@@ -76,8 +85,7 @@ def _claim(
         if PaymentKey.objects.filter(key=key).exists():  # a concurrent twin claimed it while we waited
             again = _known_key(key, fingerprint)
             assert again is not None
-            payment._claimed = False  # type: ignore[attr-defined]
-            return payment
+            return Claim(payment=payment, claimed=False)
         if payment.customer_id != customer_id or payment.amount != amount:
             raise api.IdempotencyKeyReused("This order's payment was started for another customer or amount.")
         if settle.is_settled(payment):
@@ -92,8 +100,7 @@ def _claim(
         payment.idempotency_key = key
         payment.failure_code = payment.failure_message = payment.next_action_url = ""
         payment.save()
-        payment._claimed = True  # type: ignore[attr-defined]
-        return payment
+        return Claim(payment=payment, claimed=True)
 
 
 def _apply(payment_id: int, charge: Charge) -> None:
@@ -135,7 +142,7 @@ def start_payment(
         return selectors.to_payment_dto(known)
     gateway = get_gateway()
     try:
-        payment = _claim(
+        claim = _claim(
             order_id=order_id,
             customer_id=customer_id,
             amount=amount,
@@ -149,7 +156,8 @@ def start_payment(
         if known is None:
             raise
         return selectors.to_payment_dto(known)
-    if not payment._claimed:  # type: ignore[attr-defined]
+    payment = claim.payment
+    if not claim.claimed:
         return selectors.to_payment_dto(payment)
 
     try:
