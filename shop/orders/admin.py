@@ -10,7 +10,7 @@ the services, as admin-kit actions (``shop.web.admin_kit``), on the list or as b
   "Cancel paid order (refund)" move stock or money, so they first show what will happen to each order
   (the amounts refunded and what is left, the units going back to stock) — worked out by
   ``services.staff`` from the lifecycle's rules and payments' figures — and act only when confirmed.
-  All run as ``Actor("staff", <user id>)`` and need the change permission (``has_transition_permission``).
+  All run as a staff ``Actor`` and need the change permission (``has_transition_permission``).
 * Another context is never joined: customers' emails come from ``UsersAPI`` (one ``get_users`` call per
   page, one ``find_users`` per search), the payment and its refunds from ``PaymentsAPI``; when either
   cannot answer, the page shows what it has and says so. Emails sent are listed by the notifications
@@ -181,7 +181,7 @@ class _OrderAction(StaffAction[Order]):
 
     @staticmethod
     def actor(request: HttpRequest) -> lifecycle.Actor:
-        return lifecycle.Actor(kind="staff", id=request.user.pk)
+        return lifecycle.Actor(kind=api.ActorKind.STAFF, id=request.user.pk)
 
 
 class _MoveAction(_OrderAction):

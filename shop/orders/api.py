@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar, Protocol
 from uuid import UUID
 
@@ -25,6 +26,15 @@ DELIVERED = "delivered"
 CANCELLED = "cancelled"
 REFUNDED = "refunded"
 STATUSES = (PENDING_PAYMENT, PAID, FULFILLED, DELIVERED, CANCELLED, REFUNDED)
+
+
+class ActorKind(StrEnum):
+    """Who moved an order (its history's ``actor``)."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    SYSTEM = "system"
+    PAYMENTS = "payments"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,7 +64,7 @@ class StatusChange:
     from_status: str  # "" for the order's creation
     to_status: str
     at: datetime
-    actor: str  # "customer", "staff", "system" or "payments"
+    actor: ActorKind
     actor_id: int | None
     note: str
 

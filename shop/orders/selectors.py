@@ -80,7 +80,7 @@ def to_order_dto(order: Order) -> api.Order:
                 from_status=change.from_status,
                 to_status=change.to_status,
                 at=change.at,
-                actor=change.actor,
+                actor=api.ActorKind(change.actor),
                 actor_id=change.actor_id,
                 note=change.note,
             )

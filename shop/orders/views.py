@@ -207,7 +207,9 @@ class OrderCancelView(APIView):
                 to_status=api.CANCELLED,
             )
         lifecycle.cancel(
-            order_id=order_id, customer_id=customer_id, actor=lifecycle.Actor(kind="customer", id=customer_id)
+            order_id=order_id,
+            customer_id=customer_id,
+            actor=lifecycle.Actor(kind=api.ActorKind.CUSTOMER, id=customer_id),
         )
         refreshed = selectors.order_of(customer_id=customer_id, order_id=order_id)
         assert refreshed is not None

@@ -141,7 +141,7 @@ def _create_order(
         if line.unit_price is not None
     )
     OrderStatusChange.objects.create(
-        order=order, from_status="", to_status=api.PENDING_PAYMENT, actor="customer", actor_id=customer_id
+        order=order, from_status="", to_status=api.PENDING_PAYMENT, actor=api.ActorKind.CUSTOMER, actor_id=customer_id
     )
     registry.publish(
         api.OrderPlaced(

@@ -50,12 +50,12 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Actor:
-    kind: str  # "customer", "staff", "system", "payments"
+    kind: api.ActorKind
     id: int | None = None
 
 
-SYSTEM = Actor(kind="system")
-PAYMENTS = Actor(kind="payments")
+SYSTEM = Actor(kind=api.ActorKind.SYSTEM)
+PAYMENTS = Actor(kind=api.ActorKind.PAYMENTS)
 EXPIRY_NOTE = "Not paid in time."
 
 
@@ -147,7 +147,7 @@ def cancel(*, order_id: int, actor: Actor, note: str = "", customer_id: int | No
         actor=actor,
         note=note,
         customer_id=customer_id,
-        reason=actor.kind if actor.kind != "system" else "payment_timeout",
+        reason=actor.kind if actor.kind != api.ActorKind.SYSTEM else "payment_timeout",
         only_from=frozenset({api.PENDING_PAYMENT}),
     )
     _release_stock(order)

@@ -13,6 +13,7 @@ import pytest
 from shop.kernel import Money
 from shop.orders.api import (
     MAX_ORDERS_PER_CALL,
+    ActorKind,
     Order,
     OrderLine,
     OrderNotFound,
@@ -78,7 +79,7 @@ def test_get_order_round_trips_the_dto_with_money(orders_api: OrdersAPI, placed:
             from_status="",
             to_status="pending_payment",
             at=got.history[0].at,
-            actor="customer",
+            actor=ActorKind.CUSTOMER,
             actor_id=got.customer_id,
             note="",
         )
@@ -88,7 +89,7 @@ def test_get_order_round_trips_the_dto_with_money(orders_api: OrdersAPI, placed:
 def test_get_order_follows_the_lifecycle(orders_api: OrdersAPI, placed: Order) -> None:
     lifecycle.mark_paid(order_id=placed.id)
     lifecycle.fulfil(
-        order_id=placed.id, carrier="DHL", tracking_number="JD42", actor=lifecycle.Actor(kind="staff", id=3)
+        order_id=placed.id, carrier="DHL", tracking_number="JD42", actor=lifecycle.Actor(kind=ActorKind.STAFF, id=3)
     )
     got = orders_api.get_order(order_id=placed.id)
     assert (got.status, got.carrier, got.tracking_number, got.payment_due_by) == ("fulfilled", "DHL", "JD42", None)
