@@ -12,9 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from shop.kernel import Conflict, DomainError, Event, Money, NotFound, ValidationFailed, idempotent
+
+
+class TransactionKind(StrEnum):
+    """What a ledger row records: a call to the gateway (charge, refund, fetch) or a webhook applied."""
+
+    CHARGE = "charge"
+    REFUND = "refund"
+    FETCH = "fetch"
+    WEBHOOK = "webhook"
+
 
 PENDING = "pending"
 REQUIRES_ACTION = "requires_action"

@@ -74,14 +74,10 @@ class PaymentKey(models.Model):
 class Transaction(models.Model):
     """The ledger: one row per call to the gateway (and per webhook applied), with its answer."""
 
-    class Kind(models.TextChoices):
-        CHARGE = "charge"
-        REFUND = "refund"
-        FETCH = "fetch"
-        WEBHOOK = "webhook"
-
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="transactions")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=10, choices=[(kind.value, kind.name.capitalize()) for kind in api.TransactionKind]
+    )
     idempotency_key = models.CharField(max_length=255, blank=True)
     amount_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     outcome = models.CharField(max_length=30)  # the gateway's status, or "error"

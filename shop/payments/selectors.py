@@ -25,7 +25,7 @@ def payments_for_orders(*, order_ids: Sequence[int]) -> list[Payment]:
 
 
 def refunds_for_order(*, order_id: int) -> list[api.Refund]:
-    rows = Transaction.objects.filter(payment__order_id=order_id, kind=Transaction.Kind.REFUND).select_related(
+    rows = Transaction.objects.filter(payment__order_id=order_id, kind=api.TransactionKind.REFUND).select_related(
         "payment"
     )
     return [

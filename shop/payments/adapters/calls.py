@@ -15,6 +15,7 @@ from django.conf import settings
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shop import registry
+from shop.payments import api
 from shop.payments.adapters.gateways.base import GatewayError, TransientGatewayError
 from shop.payments.models import Payment, Transaction
 
@@ -53,7 +54,7 @@ def reset_breakers() -> None:
 def record(
     payment: Payment,
     *,
-    kind: str,
+    kind: api.TransactionKind,
     outcome: str,
     key: str = "",
     amount: Any = None,
@@ -89,7 +90,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def call(payment: Payment, *, kind: str, key: str, fn: Callable[[], T], amount: Any = None) -> T:
+def call(payment: Payment, *, kind: api.TransactionKind, key: str, fn: Callable[[], T], amount: Any = None) -> T:
     """``fn()`` with retries and the breaker; each failed attempt is a ledger row.
     Raises ``Unavailable`` when the bound is reached, or any non-transient ``GatewayError``."""
     guard = breaker(payment.gateway)

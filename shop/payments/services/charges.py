@@ -163,7 +163,7 @@ def start_payment(
     try:
         charge = calls.call(
             payment,
-            kind="charge",
+            kind=api.TransactionKind.CHARGE,
             key=key,
             amount=amount.amount,
             fn=lambda: gateway.create_payment(
@@ -178,12 +178,14 @@ def start_payment(
         _fail(payment.pk, code="gateway_unavailable", message=f"The payment provider did not answer ({exc.reason}).")
         return selectors.to_payment_dto(Payment.objects.get(pk=payment.pk))
     except GatewayRejected as exc:
-        calls.record(payment, kind="charge", outcome="rejected", key=key, amount=amount.amount, error=str(exc))
+        calls.record(
+            payment, kind=api.TransactionKind.CHARGE, outcome="rejected", key=key, amount=amount.amount, error=str(exc)
+        )
         _fail(payment.pk, code="invalid_payment_token", message="The payment provider refused this token.")
         raise api.InvalidPaymentToken(str(exc) or None, payment_id=payment.pk) from exc
     calls.record(
         payment,
-        kind="charge",
+        kind=api.TransactionKind.CHARGE,
         outcome=charge.status,
         key=key,
         amount=amount.amount,
@@ -217,7 +219,7 @@ def refund(*, payment_id: int, amount: Money | None, reason: str, idempotency_ke
     try:
         result = calls.call(
             payment,
-            kind="refund",
+            kind=api.TransactionKind.REFUND,
             key=key,
             amount=wanted,
             fn=lambda: gateway.refund(reference=payment.gateway_reference, amount=money, idempotency_key=key),
@@ -229,7 +231,7 @@ def refund(*, payment_id: int, amount: Money | None, reason: str, idempotency_ke
         raise api.GatewayUnavailable(reason=exc.reason) from exc
     calls.record(
         payment,
-        kind="refund",
+        kind=api.TransactionKind.REFUND,
         outcome=result.status,
         key=key,
         amount=wanted,
@@ -240,7 +242,10 @@ def refund(*, payment_id: int, amount: Money | None, reason: str, idempotency_ke
         with registry.atomic("payments"):
             locked = settle.lock(payment_id)
             refunded_here = sum(
-                (Decimal(t.amount_amount or 0) for t in locked.transactions.filter(kind="refund", outcome="succeeded")),
+                (
+                    Decimal(t.amount_amount or 0)
+                    for t in locked.transactions.filter(kind=api.TransactionKind.REFUND, outcome="succeeded")
+                ),
                 Decimal(0),
             )
             # At least what was refunded when we claimed plus this refund; the provider's webhook
@@ -269,14 +274,20 @@ def reconcile(*, older_than_s: int, limit: int = 100) -> int:
             try:
                 charge = calls.call(
                     payment,
-                    kind="fetch",
+                    kind=api.TransactionKind.FETCH,
                     key="",
                     fn=functools.partial(gateway.fetch_payment, reference=payment.gateway_reference),
                 )
             except (calls.Unavailable, GatewayRejected) as exc:
                 log.warning("reconcile: gateway has no answer for payment %s: %s", payment.pk, exc)
                 continue
-            calls.record(payment, kind="fetch", outcome=charge.status, reference=charge.reference, response=charge.raw)
+            calls.record(
+                payment,
+                kind=api.TransactionKind.FETCH,
+                outcome=charge.status,
+                reference=charge.reference,
+                response=charge.raw,
+            )
             if charge.status in (api.PENDING, api.REQUIRES_ACTION):
                 if payment.updated_at < now - timedelta(seconds=2 * older_than_s):
                     _fail(payment.pk, code="abandoned", message="The payment was not completed in time.")

@@ -79,7 +79,11 @@ def process(*, webhook_id: int) -> str:
                 row.refused = True
                 result = f"refused: {refusal}"
                 calls.record(
-                    locked, kind="webhook", outcome="refused", reference=row.reference, response={"event": row.event_id}
+                    locked,
+                    kind=api.TransactionKind.WEBHOOK,
+                    outcome="refused",
+                    reference=row.reference,
+                    response={"event": row.event_id},
                 )
                 log.error("webhook %s refused for payment %s: %s", row.event_id, locked.pk, refusal)
             else:
@@ -112,7 +116,13 @@ def _apply(payment: Payment, row: WebhookEvent) -> str:
         )
     elif row.kind == "payment.refunded" and row.amount_refunded is not None:
         moved = settle.refunded_to(payment, row.amount_refunded)
-    calls.record(payment, kind="webhook", outcome=row.kind, reference=row.reference, response={"event": row.event_id})
+    calls.record(
+        payment,
+        kind=api.TransactionKind.WEBHOOK,
+        outcome=row.kind,
+        reference=row.reference,
+        response={"event": row.event_id},
+    )
     return f"{row.kind}: {'applied' if moved else 'no change'} ({payment.status})"
 
 
