@@ -139,7 +139,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
             from django.http import Http404
 
             raise Http404
-        rendered = services.render(kind, services.Samples.context(kind))
+        rendered = services.render(api.Kind(kind), services.Samples.context(api.Kind(kind)))
         context = {
             **self.admin_site.each_context(request),
             "title": f"Preview: {kind.replace('_', ' ')}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar, Protocol
 from uuid import UUID
 
@@ -16,17 +17,23 @@ SENT = "sent"
 FAILED = "failed"
 STATUSES = (QUEUED, SENT, FAILED)
 
-KINDS = (
-    "welcome",
-    "password_reset",
-    "order_confirmation",
-    "payment_receipt",
-    "payment_failed",
-    "order_shipped",
-    "order_cancelled",
-    "order_refunded",
-    "order_partially_refunded",
-)
+
+class Kind(StrEnum):
+    """Every email the shop sends. Adding one: a member here, its entry in ``services.EMAILS`` (subject
+    and sample data) and its two templates (``notifications/<kind>.txt`` and ``.html``)."""
+
+    WELCOME = "welcome"
+    PASSWORD_RESET = "password_reset"
+    ORDER_CONFIRMATION = "order_confirmation"
+    PAYMENT_RECEIPT = "payment_receipt"
+    PAYMENT_FAILED = "payment_failed"
+    ORDER_SHIPPED = "order_shipped"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUNDED = "order_refunded"
+    ORDER_PARTIALLY_REFUNDED = "order_partially_refunded"
+
+
+KINDS = tuple(Kind)
 MAX_LISTED = 100
 
 
@@ -34,7 +41,7 @@ MAX_LISTED = 100
 class Notification:
     id: int
     event_id: UUID
-    kind: str
+    kind: Kind
     user_id: int | None
     recipient: str
     subject: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from shop import registry
 from shop.notifications import services
+from shop.notifications.api import Kind
 from shop.orders.api import OrderCancelled, OrderFulfilled, OrderPlaced, OrderRefunded
 from shop.payments.api import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from shop.users.api import PasswordResetRequested, UserRegistered
@@ -21,7 +22,7 @@ _CANCEL_REASONS = {
 def welcome(event: UserRegistered) -> None:
     services.queue(
         event_id=event.event_id,
-        kind="welcome",
+        kind=Kind.WELCOME,
         recipient=event.email,
         user_id=event.user_id,
         context={"full_name": event.full_name, "email": event.email},
@@ -32,7 +33,7 @@ def welcome(event: UserRegistered) -> None:
 def password_reset(event: PasswordResetRequested) -> None:
     services.queue(
         event_id=event.event_id,
-        kind="password_reset",
+        kind=Kind.PASSWORD_RESET,
         recipient=event.email,
         user_id=event.user_id,
         context={
@@ -46,13 +47,13 @@ def password_reset(event: PasswordResetRequested) -> None:
 
 @registry.subscriber(OrderPlaced)
 def order_confirmation(event: OrderPlaced) -> None:
-    services.notify_about_order(event_id=event.event_id, kind="order_confirmation", order_id=event.order_id)
+    services.notify_about_order(event_id=event.event_id, kind=Kind.ORDER_CONFIRMATION, order_id=event.order_id)
 
 
 @registry.subscriber(PaymentSucceeded)
 def payment_receipt(event: PaymentSucceeded) -> None:
     services.notify_about_order(
-        event_id=event.event_id, kind="payment_receipt", order_id=event.order_id, amount=services.money(event.amount)
+        event_id=event.event_id, kind=Kind.PAYMENT_RECEIPT, order_id=event.order_id, amount=services.money(event.amount)
     )
 
 
@@ -60,7 +61,7 @@ def payment_receipt(event: PaymentSucceeded) -> None:
 def payment_failed(event: PaymentFailed) -> None:
     services.notify_about_order(
         event_id=event.event_id,
-        kind="payment_failed",
+        kind=Kind.PAYMENT_FAILED,
         order_id=event.order_id,
         amount=services.money(event.amount),
         reason=services.reason_text(event.reason_code, event.message),
@@ -71,7 +72,7 @@ def payment_failed(event: PaymentFailed) -> None:
 def order_shipped(event: OrderFulfilled) -> None:
     services.notify_about_order(
         event_id=event.event_id,
-        kind="order_shipped",
+        kind=Kind.ORDER_SHIPPED,
         order_id=event.order_id,
         carrier=event.carrier,
         tracking_number=event.tracking_number,
@@ -82,7 +83,7 @@ def order_shipped(event: OrderFulfilled) -> None:
 def order_cancelled(event: OrderCancelled) -> None:
     services.notify_about_order(
         event_id=event.event_id,
-        kind="order_cancelled",
+        kind=Kind.ORDER_CANCELLED,
         order_id=event.order_id,
         reason=_CANCEL_REASONS.get(event.reason, event.reason),
         was_paid=event.was_paid,
@@ -92,7 +93,7 @@ def order_cancelled(event: OrderCancelled) -> None:
 @registry.subscriber(OrderRefunded)
 def order_refunded(event: OrderRefunded) -> None:
     services.notify_about_order(
-        event_id=event.event_id, kind="order_refunded", order_id=event.order_id, amount=services.money(event.amount)
+        event_id=event.event_id, kind=Kind.ORDER_REFUNDED, order_id=event.order_id, amount=services.money(event.amount)
     )
 
 
@@ -104,7 +105,7 @@ def order_partially_refunded(event: PaymentRefunded) -> None:
         return
     services.notify_about_order(
         event_id=event.event_id,
-        kind="order_partially_refunded",
+        kind=Kind.ORDER_PARTIALLY_REFUNDED,
         order_id=event.order_id,
         amount=services.money(event.amount),
         total_refunded=services.money(event.total_refunded),

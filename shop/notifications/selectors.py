@@ -14,7 +14,7 @@ def to_dto(row: Notification) -> api.Notification:
     return api.Notification(
         id=row.pk,
         event_id=row.event_id,
-        kind=row.kind,
+        kind=api.Kind(row.kind),
         user_id=row.user_id,
         recipient=row.recipient,
         subject=row.subject,

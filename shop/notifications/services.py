@@ -37,16 +37,38 @@ log = logging.getLogger(__name__)
 # them), so a service naming the task instead of importing it keeps the layers acyclic (import-linter C4).
 SEND_TASK = "shop.notifications.send_notification"
 
-SUBJECTS: dict[str, str] = {
-    "welcome": "Welcome to {shop_name}",
-    "password_reset": "Reset your {shop_name} password",
-    "order_confirmation": "Your order {number}",
-    "payment_receipt": "Payment received for order {number}",
-    "payment_failed": "Your payment for order {number} did not go through",
-    "order_shipped": "Order {number} has shipped",
-    "order_cancelled": "Order {number} was cancelled",
-    "order_refunded": "Refund for order {number}",
-    "order_partially_refunded": "Partial refund for order {number}",
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Email:
+    """One kind of email: its subject (``{shop_name}`` and ``{number}`` filled in) and the data its
+    templates are previewed and tested with (beside the sample customer and order, ``Samples``)."""
+
+    subject: str
+    sample: Mapping[str, Any]
+
+
+EMAILS: dict[api.Kind, Email] = {
+    api.Kind.WELCOME: Email(subject="Welcome to {shop_name}", sample={}),
+    api.Kind.PASSWORD_RESET: Email(
+        subject="Reset your {shop_name} password",
+        sample={"reset_url": "https://shop.example/account/reset-password/sample-link/", "expires_in_minutes": 60},
+    ),
+    api.Kind.ORDER_CONFIRMATION: Email(subject="Your order {number}", sample={}),
+    api.Kind.PAYMENT_RECEIPT: Email(subject="Payment received for order {number}", sample={"amount": "€71.88"}),
+    api.Kind.PAYMENT_FAILED: Email(
+        subject="Your payment for order {number} did not go through",
+        sample={"amount": "€71.88", "reason": "the card was declined"},
+    ),
+    api.Kind.ORDER_SHIPPED: Email(
+        subject="Order {number} has shipped", sample={"carrier": "DHL", "tracking_number": "JD014600006281"}
+    ),
+    api.Kind.ORDER_CANCELLED: Email(
+        subject="Order {number} was cancelled", sample={"reason": "you asked us to", "was_paid": True}
+    ),
+    api.Kind.ORDER_REFUNDED: Email(subject="Refund for order {number}", sample={"amount": "€71.88"}),
+    api.Kind.ORDER_PARTIALLY_REFUNDED: Email(
+        subject="Partial refund for order {number}", sample={"amount": "€9.90", "total_refunded": "€9.90"}
+    ),
 }
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 _REASONS = {
@@ -110,11 +132,11 @@ class Rendered:
     html: str
 
 
-def render(kind: str, context: Mapping[str, Any]) -> Rendered:
+def render(kind: api.Kind, context: Mapping[str, Any]) -> Rendered:
     """Subject, text and HTML of one kind; every template extends the shared layout."""
     base = {"shop_name": settings.SHOP_NAME, "shop_url": absolute_url("/"), **context}
     number = context.get("order", {}).get("number", "") if isinstance(context.get("order"), Mapping) else ""
-    subject = SUBJECTS[kind].format(shop_name=settings.SHOP_NAME, number=number)
+    subject = EMAILS[kind].subject.format(shop_name=settings.SHOP_NAME, number=number)
     full = {**base, "subject": subject}
     return Rendered(
         subject=subject,
@@ -126,7 +148,7 @@ def render(kind: str, context: Mapping[str, Any]) -> Rendered:
 def queue(
     *,
     event_id: UUID,
-    kind: str,
+    kind: api.Kind,
     recipient: str,
     user_id: int | None,
     context: Mapping[str, Any],
@@ -255,7 +277,7 @@ def _customer(user_id: int) -> tuple[str, str]:
     return user.email, user.full_name
 
 
-def notify_about_order(*, event_id: UUID, kind: str, order_id: int, **extra: Any) -> Notification | None:
+def notify_about_order(*, event_id: UUID, kind: api.Kind, order_id: int, **extra: Any) -> Notification | None:
     orders = registry.get(OrdersAPI)
     order = orders.get_order(order_id=order_id)
     email, full_name = _customer(order.customer_id)
@@ -306,21 +328,9 @@ class Samples:
     }
 
     @classmethod
-    def context(cls, kind: str) -> dict[str, Any]:
+    def context(cls, kind: api.Kind) -> dict[str, Any]:
         common: dict[str, Any] = {"full_name": "Ada Lovelace", "email": "ada@example.com", "order": cls.order}
-        extra: dict[str, dict[str, Any]] = {
-            "password_reset": {
-                "reset_url": "https://shop.example/account/reset-password/sample-link/",
-                "expires_in_minutes": 60,
-            },
-            "payment_receipt": {"amount": "€71.88"},
-            "payment_failed": {"amount": "€71.88", "reason": reason_text("card_declined", "")},
-            "order_shipped": {"carrier": "DHL", "tracking_number": "JD014600006281"},
-            "order_cancelled": {"reason": "you asked us to", "was_paid": True},
-            "order_refunded": {"amount": "€71.88"},
-            "order_partially_refunded": {"amount": "€9.90", "total_refunded": "€9.90", "paid": "€71.88"},
-        }
-        return {**common, **extra.get(kind, {})}
+        return {**common, **EMAILS[kind].sample}
 
 
 class NotificationsService:

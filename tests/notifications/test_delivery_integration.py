@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from shop import registry
 from shop.notifications import api as notifications_api
 from shop.notifications.models import Notification
-from shop.notifications.services import SUBJECTS
+from shop.notifications.services import EMAILS
 from shop.orders.services import status_page
 from shop.registry import bus
 from shop.registry.models import InboxEntry
@@ -79,7 +79,7 @@ def test_registering_and_ordering_email_the_customer(
     (welcome,) = mail.wait_delivered(email, timeout=DEADLINE_S)
     assert welcome.rcpt_tos == [email]
     assert welcome.message["To"] == email
-    assert welcome.subject == SUBJECTS["welcome"].format(shop_name=SHOP_NAME)
+    assert welcome.subject == EMAILS[notifications_api.Kind("welcome")].subject.format(shop_name=SHOP_NAME)
     for part in (welcome.text, welcome.html):
         assert "Ada Lovelace" in part
         assert email in part
@@ -97,7 +97,7 @@ def test_registering_and_ordering_email_the_customer(
         m for m in mail.wait_delivered(email, count=2, timeout=DEADLINE_S) if m.message_id != welcome.message_id
     )
     assert confirmation.rcpt_tos == [email]
-    assert confirmation.subject == SUBJECTS["order_confirmation"].format(number=number)
+    assert confirmation.subject == EMAILS[notifications_api.Kind("order_confirmation")].subject.format(number=number)
     text, html = confirmation.text, confirmation.html
     assert number in text and number in html
     assert f"- 3 x Wool Socks (Size 0) [{sku}] at €12.50 = €37.50" in text

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from shop.notifications import api
-from shop.notifications.services import SUBJECTS, Samples, render
+from shop.notifications.services import EMAILS, Samples, render
 
 MISSING = "!!MISSING:%s!!"
 ORDER = Samples.order
@@ -23,7 +23,7 @@ WITH_LINES = {"order_confirmation", "payment_receipt", "order_shipped"}
 # What each email must say, besides the greeting and the footer every one has.
 KEY_DATA: dict[str, list[str]] = {
     "welcome": ["Welcome to shop", "ada@example.com"],
-    "password_reset": [Samples.context("password_reset")["reset_url"], "60 minutes", "ada@example.com"],
+    "password_reset": [Samples.context(api.Kind.PASSWORD_RESET)["reset_url"], "60 minutes", "ada@example.com"],
     "order_confirmation": [
         NUMBER,
         "24 Nov 2026, 12:30 UTC",
@@ -52,14 +52,14 @@ def _loud_missing_variables(settings: Any) -> None:
 
 
 def test_every_kind_has_a_subject_and_sample_data() -> None:
-    assert set(SUBJECTS) == set(api.KINDS) == set(KEY_DATA)
+    assert set(EMAILS) == set(api.Kind) == set(KEY_DATA)  # one entry per kind, and its key data
 
 
 @pytest.mark.parametrize("kind", api.KINDS)
 def test_every_kind_renders_in_text_and_html(kind: str) -> None:
     rendered = render(kind, Samples.context(kind))
 
-    assert rendered.subject == SUBJECTS[kind].format(shop_name="shop", number=NUMBER)
+    assert rendered.subject == EMAILS[kind].subject.format(shop_name="shop", number=NUMBER)
     assert rendered.text.startswith("Hello Ada Lovelace,\n")
     assert rendered.html.startswith("<!doctype html>") and rendered.html.rstrip().endswith("</html>")
     assert f"<title>{rendered.subject}</title>" in rendered.html
@@ -95,7 +95,7 @@ def test_order_emails_list_every_line(kind: str) -> None:
 def test_customer_supplied_text_is_escaped_in_html_only() -> None:
     """Names come from customers (and product names from staff): HTML escapes them, text keeps them."""
     hostile = "<script>alert('x')</script> & Co"
-    context = Samples.context("order_confirmation")
+    context = Samples.context(api.Kind.ORDER_CONFIRMATION)
     context["full_name"] = hostile
     context["order"] = {**ORDER, "lines": [{**ORDER["lines"][0], "name": hostile}]}
 
@@ -147,7 +147,7 @@ def test_each_preview_shows_subject_text_and_html(previews: Client, kind: str) -
 def test_the_html_preview_stays_inside_its_sandboxed_frame(previews: Client) -> None:
     """The email's HTML must be the frame's ``srcdoc`` attribute, escaped: unescaped, its first quote
     ends the attribute and the rest of the email becomes part of the admin page, outside the sandbox."""
-    rendered = render("order_confirmation", Samples.context("order_confirmation"))
+    rendered = render("order_confirmation", Samples.context(api.Kind.ORDER_CONFIRMATION))
 
     page = previews.get(f"{PREVIEW}order_confirmation/").content.decode()
 

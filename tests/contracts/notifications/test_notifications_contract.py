@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 
 from shop.notifications import services
-from shop.notifications.api import AlreadySending, Notification, NotificationNotFound, NotificationsAPI
+from shop.notifications.api import AlreadySending, Kind, Notification, NotificationNotFound, NotificationsAPI
 from shop.notifications.models import Notification as NotificationRow
 from shop.notifications.services import NotificationsService
 from tests.contracts.kit import assert_implements
@@ -27,7 +27,7 @@ def test_implementations_have_the_protocols_signatures() -> None:
 
 
 def welcome(user_id: int, email: str, **fields: Any) -> NotificationRow:
-    rendered = services.render("welcome", {"full_name": "Ada", "email": email})
+    rendered = services.render(Kind.WELCOME, {"full_name": "Ada", "email": email})
     return NotificationRow.objects.create(
         event_id=uuid.uuid4(),
         kind="welcome",
