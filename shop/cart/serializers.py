@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from shop.catalog.api import SKU_PATTERN
-from shop.web.serializers import MoneyOutput, StrictInputSerializer
+from shop.web.serializers import MoneyOutput, StrictInputSerializer, StrictQuerySerializer, country_field
 
 
 class AddLineInput(StrictInputSerializer):
@@ -49,3 +49,30 @@ class CartOutput(serializers.Serializer[Any]):
     item_count = serializers.IntegerField()
     subtotal = MoneyOutput(help_text="Lines that can be bought, at today's prices.")
     warnings = CartWarningOutput(many=True)
+
+
+class ShippingMethodsQuery(StrictQuerySerializer):
+    """Where the cart would go: the country (required) and, for zones narrowed by postal code, the code."""
+
+    country = country_field()
+    postal_code = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+
+
+class ShippingMethodOutput(serializers.Serializer[Any]):
+    method = serializers.CharField(help_text="The method's code: what checkout takes as `shipping_method`.")
+    name = serializers.CharField()
+    delivery_estimate = serializers.CharField()
+    price = MoneyOutput(help_text="Before discounts, as prices are entered (gross or net).")
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=2, help_text="Percent, e.g. 19.00.")
+    tax = MoneyOutput()
+    total = MoneyOutput()
+
+
+class DestinationOutput(serializers.Serializer[Any]):
+    country = serializers.CharField()
+    postal_code = serializers.CharField()
+
+
+class ShippingMethodsOutput(serializers.Serializer[Any]):
+    destination = DestinationOutput()
+    methods = ShippingMethodOutput(many=True, help_text="Cheapest first; the first is what checkout picks by default.")

@@ -13,4 +13,5 @@ urlpatterns = [
     path("lines/", views.CartLinesView.as_view(), name="cart-lines"),
     path("lines/<sku:sku>/", views.CartLineView.as_view(), name="cart-line"),
     path("merge/", views.CartMergeView.as_view(), name="cart-merge"),
+    path("shipping-methods/", views.CartShippingMethodsView.as_view(), name="cart-shipping-methods"),
 ]

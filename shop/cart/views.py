@@ -17,7 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.cart import api, selectors, services
-from shop.cart.serializers import AddLineInput, CartOutput, SetQuantityInput
+from shop.cart.serializers import (
+    AddLineInput,
+    CartOutput,
+    SetQuantityInput,
+    ShippingMethodsOutput,
+    ShippingMethodsQuery,
+)
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
 TOKEN_HEADER = "X-Cart-Token"
@@ -162,3 +168,25 @@ class CartMergeView(APIView):
         user_id = request.user.pk
         assert user_id is not None  # IsAuthenticated
         return _respond(services.merge(user_id=user_id, guest_token=token))
+
+
+class CartShippingMethodsView(APIView):
+    permission_classes = [AllowAny]
+    query_parameters = ("country", "postal_code")
+
+    @extend_schema(
+        operation_id="cart_shipping_methods",
+        parameters=[TOKEN_PARAMETER, ShippingMethodsQuery],
+        responses={200: ShippingMethodsOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 503: PROBLEM},
+        tags=["cart"],
+    )
+    def get(self, request: Request) -> Response:
+        """The shipping methods available for this cart to ``country`` (and ``postal_code``), each with its
+        price and tax for these lines, cheapest first (empty for an empty cart); checkout takes a method's
+        code as ``shipping_method``."""
+        query = ShippingMethodsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        country, postal_code = query.validated_data["country"], query.validated_data["postal_code"]
+        methods = services.shipping_methods(owner=_owner(request), country=country, postal_code=postal_code)
+        body = {"destination": {"country": country, "postal_code": postal_code}, "methods": methods}
+        return Response(ShippingMethodsOutput(body).data)
