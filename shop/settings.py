@@ -7,6 +7,7 @@ With nothing set it runs the embedded default: SQLite, local-memory cache, eager
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from datetime import timedelta
@@ -242,24 +243,17 @@ SHOP_SERVE: list[str] = env.list("SHOP_SERVE", default=[])
 # Which listener this process is: "all" routes, "public" (no /internal/ routes: the internet-facing one) or
 # "internal" (only /internal/ and the probes: a listener reachable from inside the cluster only). shop/urls.py.
 SHOP_LISTENER: str = env.str("SHOP_LISTENER", default="all")
-# Periodic work per context. A process schedules (celery beat) only what its contexts own: every
+# Periodic work per context, declared by each context (shop/<context>/periodic.py). A process schedules
+# (celery beat) only what its contexts own: every
 # split-out service runs its own beat, and each context's outbox is swept by its own worker, the
 # one that has its database. Entries of contexts sharing a database sweep that database once.
 _PERIODIC: dict[str, dict[str, tuple[str, float]]] = {
-    "users": {"flush-expired-tokens": ("shop.users.flush_expired_tokens", 24 * 3600)},
-    "catalog": {"release-expired-reservations": ("shop.catalog.release_expired_reservations", 60.0)},
-    "pricing": {},
-    "cart": {"delete-expired-guest-carts": ("shop.cart.delete_expired_guest_carts", 3600.0)},
-    "orders": {
-        "cancel-unpaid-orders": ("shop.orders.cancel_unpaid_orders", 60.0),
-        "retry-owed-refunds": ("shop.orders.retry_owed_refunds", 60.0),
-    },
-    "payments": {"reconcile-stuck-payments": ("shop.payments.reconcile_stuck_payments", 300.0)},
-    "notifications": {"sweep-queued-notifications": ("shop.notifications.sweep_queued", 300.0)},
+    context: dict(importlib.import_module(f"shop.{context}.periodic").PERIODIC) for context in CONTEXTS
 }
 if env.str("SHOP_PAYMENT_GATEWAY", default="simulated") == "simulated":
-    # The simulated provider's own clock: tok_delayed_success payments clear, and its webhook arrives.
-    _PERIODIC["payments"]["settle-simulated-payments"] = ("shop.payments.settle_simulated_payments", 10.0)
+    from shop.payments.periodic import WITH_SIMULATED_GATEWAY
+
+    _PERIODIC["payments"].update(WITH_SIMULATED_GATEWAY)
 
 
 def _periodic_seconds(known: set[str]) -> dict[str, float]:

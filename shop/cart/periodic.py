@@ -1,0 +1,11 @@
+"""The cart context's periodic jobs: expired guest carts are deleted.
+
+``PERIODIC``: job name → (task name, seconds between runs).
+
+Declared here, beside ``tasks.py``, as plain data: settings read it before Django is set up (when the
+tasks module cannot be imported yet) to build celery beat's schedule and the embedded scheduler's.
+"""
+
+PERIODIC: dict[str, tuple[str, float]] = {
+    "delete-expired-guest-carts": ("shop.cart.delete_expired_guest_carts", 3600.0),
+}

@@ -1,0 +1,11 @@
+"""The users context's periodic jobs: expired JWTs are flushed.
+
+``PERIODIC``: job name → (task name, seconds between runs).
+
+Declared here, beside ``tasks.py``, as plain data: settings read it before Django is set up (when the
+tasks module cannot be imported yet) to build celery beat's schedule and the embedded scheduler's.
+"""
+
+PERIODIC: dict[str, tuple[str, float]] = {
+    "flush-expired-tokens": ("shop.users.flush_expired_tokens", 24 * 3600.0),
+}
