@@ -140,7 +140,9 @@ def test_make_run_alone_expires_unpaid_orders_and_settles_delayed_payments(
         lambda: status_of(shopper, unpaid["id"])["status"] == "cancelled",
         timeout=PAYMENT_TTL_S + 20,
     )
-    assert available(shopper, card["slug"], sku) == before - 1
+    # The stock goes back right after the cancel commits (the catalog is asked after the order's
+    # transaction): poll for it too, never read it at the instant the status changed.
+    wait_for("the expired order's units to go back", lambda: available(shopper, card["slug"], sku) == before - 1)
     assert status_of(shopper, delayed["id"])["status"] == "paid"
 
     output = server.output()
