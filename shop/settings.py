@@ -219,7 +219,7 @@ SHOP_EVENT_MAX_RETRIES: int = env.int("SHOP_EVENT_MAX_RETRIES", default=5)
 SHOP_EVENT_RETRY_BACKOFF_MAX: int = env.int("SHOP_EVENT_RETRY_BACKOFF_MAX", default=300)
 SHOP_EVENT_RETRY_BACKOFF_BASE: float = env.float("SHOP_EVENT_RETRY_BACKOFF_BASE", default=1.0)  # s; tests shrink it
 SHOP_EVENT_QUEUE_PREFIX: str = env.str("SHOP_EVENT_QUEUE_PREFIX", default="")  # share a vhost between deployments
-# Durable tasks (deliveries, emails, webhooks; shop.registry.retries): a failed attempt is recorded in the task's
+# Durable tasks (deliveries, emails, webhooks; shop.registry.bus.retries): a failed attempt is recorded in the task's
 # database and run again by the retry sweep; a message whose failure cannot be recorded goes back to the broker
 # after this wait (bounded, so a database outage does not spin the worker).
 SHOP_RETRY_SWEEP_SECONDS: float = env.float("SHOP_RETRY_SWEEP_SECONDS", default=5.0)

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from shop.registry.contexts import CONTEXTS
-from shop.registry.server import internal_call
+from shop.registry.transport.server import internal_call
 
 # Public routes of each context (notifications has none: its interface is email).
 PUBLIC_ROUTES = {

@@ -60,7 +60,7 @@ def _fast_and_isolated(settings: Any) -> Iterator[None]:
     """Cheap hashing (Argon2 costs ~100 ms a hash), a clean cache and fresh registry bindings."""
     from django.core.cache import cache
 
-    from shop.registry import lookup
+    from shop.registry.transport import lookup
     from shop.web import counters
 
     counters.local.clear()  # throttle counters kept in this process (no Redis, or Redis away)

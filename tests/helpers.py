@@ -30,7 +30,7 @@ def run_retries(*, rounds: int = 1) -> int:
     is made due, then ``shop.registry.retry_due`` runs (on every database). Returns how many ran."""
     from django.utils import timezone
 
-    from shop.registry.tasks import retry_due
+    from shop.registry.bus.tasks import retry_due
 
     ran = 0
     for _ in range(rounds):
@@ -48,7 +48,7 @@ def connection_of(context: str) -> Any:
 def method_queries(captured: Any) -> list[str]:
     """The statements a use case ran (from ``CaptureQueriesContext``), in every CI mode: with contexts
     bound remote in-process, the internal transport's own bookkeeping (the nonce that makes each
-    signed call run once, ``shop.registry.replay``) runs on the same connection and is left out."""
+    signed call run once, ``shop.registry.transport.replay``) runs on the same connection and is left out."""
     nonces = InternalCallNonce._meta.db_table
     return [q["sql"] for q in captured.captured_queries if nonces not in q["sql"]]
 

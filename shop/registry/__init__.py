@@ -7,12 +7,12 @@ Nothing else of the registry is for contexts to import.
 Kept import-light (no models at import time) because settings read ``registry.contexts``.
 """
 
-from shop.registry.breaker import ConcurrentCircuitBreaker
 from shop.registry.bus import publish, subscriber
-from shop.registry.lookup import get, local
-from shop.registry.retries import Durable, DurableTask
+from shop.registry.bus.retries import Durable, DurableTask
 from shop.registry.router import atomic
 from shop.registry.tasknames import task
+from shop.registry.transport.breaker import ConcurrentCircuitBreaker
+from shop.registry.transport.lookup import get, local
 
 __all__ = [
     "ConcurrentCircuitBreaker",

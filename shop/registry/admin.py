@@ -60,8 +60,8 @@ class DeadLetterAdmin(_Redacted, admin.ModelAdmin[DeadLetter]):
     def retry(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         """Schedule each letter for redelivery to its handler, with a fresh retry budget: the retry sweep
         runs it within ``SHOP_RETRY_SWEEP_SECONDS`` (no broker needed to accept it); the inbox keeps it once."""
-        from shop.registry import retries
-        from shop.registry.tasks import deliver_event
+        from shop.registry.bus import retries
+        from shop.registry.bus.tasks import deliver_event
 
         count = 0
         for letter in queryset:

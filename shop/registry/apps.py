@@ -19,7 +19,8 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from shop.registry import checks  # noqa: F401  (registers the system checks)
 
-        importlib.import_module("shop.registry.tasks")  # the bus's tasks, enqueued by name (registry.task)
+        for module in ("shop.registry.bus.tasks", "shop.registry.transport.tasks"):  # enqueued by name (registry.task)
+            importlib.import_module(module)
         for context in CONTEXTS:
             for module in (f"shop.{context}.handlers", f"shop.{context}.tasks"):  # tasks: registered by name
                 try:

@@ -17,12 +17,13 @@ from shop.registry.contexts import CONTEXTS
 from tests.architecture.tree import ROOT, copy_tree, lint_imports, plant
 
 CONFIG = ROOT / "importlinter.ini"
-C1, C2, C3, C4, C5 = (
+C1, C2, C3, C4, C5, C6 = (
     "C1-context-layout",
     "C2-no-foreign-internals",
     "C3-context-direction",
     "C4-no-cycles",
     "C5-framework-free-api",
+    "C6-registry-layout",
 )
 
 FAKE_ORDERS_API = '"""A fake upper context, planted by the test."""\n'
@@ -158,8 +159,8 @@ VIOLATIONS = [
     Violation(
         "C3-registry-imports-context",
         C3,
-        {"shop/registry/lookup.py": "from shop.users import services as _users_services  # noqa: E402"},
-        ("shop.registry is not allowed to import shop.users", "shop.registry.lookup -> shop.users.services"),
+        {"shop/registry/transport/lookup.py": "from shop.users import services as _users_services  # noqa: E402"},
+        ("shop.registry is not allowed to import shop.users", "shop.registry.transport.lookup -> shop.users.services"),
     ),
     Violation(
         "C4-cycle",
@@ -173,8 +174,8 @@ VIOLATIONS = [
     Violation(
         "C4-cycle-inside-the-registry",
         C4,
-        {"shop/registry/codec.py": "from shop.registry import client as _client  # noqa: E402"},
-        ("No cycles are allowed in shop.registry", ".codec -> .client"),
+        {"shop/registry/transport/codec.py": "from shop.registry.transport import client as _client  # noqa: E402"},
+        ("No cycles are allowed in shop.registry.transport", ".codec -> .client"),
     ),
     Violation(
         "C4-cycle-inside-a-context-package",
@@ -206,6 +207,30 @@ VIOLATIONS = [
         {"shop/kernel/money.py": "import msgspec  # noqa: E402"},
         ("shop.kernel is not allowed to import msgspec", "shop.kernel.money -> msgspec"),
     ),
+    Violation(
+        "C6-bus-imports-transport",
+        C6,
+        {"shop/registry/bus/retries.py": "from shop.registry.transport import signing as _signing  # noqa: E402"},
+        ("shop.registry.bus is not allowed to import shop.registry.transport", "shop.registry.bus.retries ->"),
+    ),
+    Violation(
+        "C6-transport-imports-bus",
+        C6,
+        {"shop/registry/transport/server.py": "from shop.registry import bus as _bus  # noqa: E402"},
+        ("shop.registry.transport is not allowed to import shop.registry.bus", "shop.registry.transport.server ->"),
+    ),
+    Violation(
+        "C6-plumbing-imports-an-entry-point",
+        C6,
+        {"shop/registry/router.py": "from shop.registry import admin as _admin  # noqa: E402"},
+        ("shop.registry.router is not allowed to import shop.registry.admin",),
+    ),
+    Violation(
+        "C6-unlisted-module",
+        C6,
+        {"shop/registry/helpers.py": '"""A registry module outside every layer."""'},
+        ("The following modules are not listed as layers", "shop.registry.helpers"),
+    ),
 ]
 
 
@@ -227,7 +252,7 @@ def _guidance_start(contract: str) -> str:
 def test_real_tree_keeps_every_contract(tmp_path: Path) -> None:
     code, out = lint_imports(copy_tree(tmp_path, "importlinter.ini"))
     assert code == 0, out
-    assert "Contracts: 5 kept, 0 broken." in out, out
+    assert "Contracts: 6 kept, 0 broken." in out, out
 
 
 @pytest.mark.parametrize("violation", VIOLATIONS, ids=[v.id for v in VIOLATIONS])
@@ -248,7 +273,7 @@ def test_contract_reports_planted_violation(tmp_path: Path, violation: Violation
 def test_every_contract_has_guidance_and_strict_ignores() -> None:
     """Guidance tells the developer what to do; `error` makes a stale ignore_imports entry fail the build."""
     contracts = [s for s in _config().sections() if s.startswith("importlinter:contract:")]
-    assert sorted(c.removeprefix("importlinter:contract:") for c in contracts) == [C1, C2, C3, C4, C5]
+    assert sorted(c.removeprefix("importlinter:contract:") for c in contracts) == [C1, C2, C3, C4, C5, C6]
     for section in contracts:
         assert _config()[section]["broken_contract_guidance"].strip(), section
         assert _config()[section]["unmatched_ignore_imports_alerting"] == "error", section

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.test.utils import CaptureQueriesContext
 
 from shop import registry
-from shop.registry.client import RemoteContext
-from shop.registry.inprocess import InProcessWSGIApp
+from shop.registry.transport.client import RemoteContext
+from shop.registry.transport.inprocess import InProcessWSGIApp
 from tests import helpers
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def remote(protocol: type[T], *, urls: list[str], **options: Any) -> T:
 @contextmanager
 def method_queries(connection: Any, *, exactly: int | None = None, at_most: int | None = None) -> Iterator[None]:
     """What a method costs on ``connection``, whichever the binding: the server's nonce bookkeeping
-    (each signed call runs once, ``shop.registry.replay``) is the transport's, not the method's."""
+    (each signed call runs once, ``shop.registry.transport.replay``) is the transport's, not the method's."""
     with CaptureQueriesContext(connection) as captured:
         yield
     queries = helpers.method_queries(captured)
@@ -145,7 +145,7 @@ def signature_shape(func: Callable[..., Any]) -> tuple[Any, ...]:
 def assert_implements(protocol: type[Any], implementation: type[Any]) -> None:
     """Every method of ``protocol`` exists on ``implementation`` with the same signature, and on the
     HTTP client: a drift between the contract and either side fails here, not in production."""
-    from shop.registry import codec
+    from shop.registry.transport import codec
 
     client = remote_in_process(protocol)
     for name, declared in codec.public_methods(protocol).items():

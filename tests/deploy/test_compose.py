@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shop.registry import gateway
+from shop.registry.transport import gateway
 from tests.deploy.conftest import ROOT, tool
 
 COMPOSE = ROOT / "compose.yaml"

@@ -12,7 +12,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from shop.registry import gateway
+from shop.registry.transport import gateway
 from tests.deploy.conftest import K8S, kustomize
 
 KUBERNETES_VERSION = "1.33.0"  # the oldest release still supported upstream when this was written

@@ -23,9 +23,9 @@ from shop.notifications.models import Notification
 from shop.notifications.services import EMAILS
 from shop.orders.services import status_page
 from shop.registry import bus
+from shop.registry.bus.tasks import deliver_event
 from shop.registry.models import InboxEntry
 from shop.registry.router import alias_for_context
-from shop.registry.tasks import deliver_event
 from shop.users.api import UserRegistered
 from shop.users.models import User
 from tests.helpers import outbox

@@ -207,7 +207,7 @@ def live_bus(_live_worker: LiveBus) -> Iterator[LiveBus]:
 def retry_sweeper(live_bus: LiveBus) -> Iterator[None]:
     """What beat does every ``SHOP_RETRY_SWEEP_SECONDS``, at a test's pace: a thread of this process runs
     ``shop.registry.retry_due`` every 0.1 s, so failed deliveries and sends are retried when due."""
-    from shop.registry.tasks import retry_due
+    from shop.registry.bus.tasks import retry_due
 
     stop = threading.Event()
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 from shop import registry
 from shop.celery import app as celery_app
 from shop.registry import bus
+from shop.registry.bus.tasks import backoff_seconds, deliver_event, retry_due
 from shop.registry.models import DeadLetter
-from shop.registry.tasks import backoff_seconds, deliver_event, retry_due
 from shop.users.api import PasswordResetRequested, UserRegistered
 from tests.helpers import outbox, run_retries, scheduled_retries
 from tests.registry.conftest import USERS, Boom, Probe, inbox

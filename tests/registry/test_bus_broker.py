@@ -17,9 +17,10 @@ from django.db import OperationalError, transaction
 from django.test import Client
 
 from shop import registry
-from shop.registry import bus, retries
+from shop.registry import bus
+from shop.registry.bus import retries
+from shop.registry.bus.tasks import sweep_outbox
 from shop.registry.models import DeadLetter
-from shop.registry.tasks import sweep_outbox
 from shop.users.api import UserRegistered
 from tests.helpers import outbox, scheduled_retries
 from tests.registry.conftest import USERS, Boom, LiveBus, Probe, inbox, reset_publisher, wait_for
@@ -199,7 +200,7 @@ def test_failing_handler_is_dead_lettered_and_retried_from_the_admin(
 
 def test_unknown_handler_is_dead_lettered_not_lost(live_bus: LiveBus) -> None:
     """A delivery for a handler this worker does not know (renamed, or another deployment's) is parked."""
-    from shop.registry.tasks import deliver_event
+    from shop.registry.bus.tasks import deliver_event
 
     payload: dict[str, Any] = bus.encode(_event())
     name = f"shop.users.handlers.gone_{uuid.uuid4().hex[:6]}"

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from shop import registry
 from shop.registry.checks import validate
-from shop.registry.client import RemoteContext
+from shop.registry.transport.client import RemoteContext
 from shop.users.api import UsersAPI
 from shop.users.services import UsersService
 from tests.factories import UserFactory

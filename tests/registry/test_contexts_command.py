@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from shop.kernel import ContextUnavailable
-from shop.registry import lookup
 from shop.registry.contexts import CONTEXTS
 from shop.registry.router import alias_for_context
+from shop.registry.transport import lookup
 from shop.users.api import UsersAPI
 from tests.contracts.kit import LoopbackServer, closed_port
 

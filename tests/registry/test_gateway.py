@@ -15,8 +15,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from django.urls.resolvers import RegexPattern
 
-from shop.registry import gateway
 from shop.registry.contexts import CONTEXTS
+from shop.registry.transport import gateway
 
 SPLIT = gateway.Topology(
     default="127.0.0.1:8100", upstreams={"payments": "127.0.0.1:8101", "notifications": "127.0.0.1:8102"}

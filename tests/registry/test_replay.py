@@ -18,11 +18,11 @@ from django.db import connections
 from django.test import Client
 
 from shop.cart.models import CartLine
-from shop.registry import signing
-from shop.registry.inprocess import InProcessWSGIApp
 from shop.registry.models import InternalCallNonce
 from shop.registry.router import alias_for_context
-from shop.registry.tasks import purge_internal_nonces
+from shop.registry.transport import signing
+from shop.registry.transport.inprocess import InProcessWSGIApp
+from shop.registry.transport.tasks import purge_internal_nonces
 from shop.users.api import UsersAPI
 from tests.catalog.factories import VariantFactory
 from tests.contracts.kit import remote

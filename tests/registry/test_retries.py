@@ -1,4 +1,4 @@
-"""Durable retries (``shop.registry.retries``) in the embedded default: a failed delivery is recorded in
+"""Durable retries (``shop.registry.bus.retries``) in the embedded default: a failed delivery is recorded in
 the subscriber's database, the retry sweep runs it again when due and dead-letters it after the last
 attempt, and staff retry a dead letter from the admin. (On RabbitMQ with a real worker:
 ``test_bus_broker.py``; under a cut database and a stalled publish path: ``test_delivery_faults.py``.)
@@ -16,12 +16,13 @@ from django.test import Client
 from django.utils import timezone
 
 from shop import registry
-from shop.registry import bus, retries
+from shop.registry import bus
+from shop.registry.bus import retries
+from shop.registry.bus.tasks import deliver_event, retry_due
 from shop.registry.contexts import CONTEXTS
 from shop.registry.models import DeadLetter
 from shop.registry.router import alias_for_context
 from shop.registry.scheduler import jobs_from
-from shop.registry.tasks import deliver_event, retry_due
 from shop.users.api import UserRegistered
 from tests.helpers import outbox, run_retries, scheduled_retries
 from tests.registry.conftest import USERS, Probe, inbox
@@ -211,7 +212,7 @@ def test_a_failure_that_cannot_be_recorded_keeps_the_event_in_the_outbox(
 
     monkeypatch.undo()
     probe.failing = False
-    from shop.registry.tasks import sweep_outbox
+    from shop.registry.bus.tasks import sweep_outbox
 
     sweep_outbox.apply(kwargs={"context": "users"})
     assert inbox().filter(event_id=event.event_id, handler=probe.name).exists()

@@ -27,9 +27,9 @@ from django.test import Client, override_settings
 
 from shop.kernel import ContextUnavailable, Money, NotFound, idempotent
 from shop.kernel import context as call_context
-from shop.registry import codec, signing
-from shop.registry.client import RemoteContext
-from shop.registry.inprocess import InProcessWSGIApp
+from shop.registry.transport import codec, signing
+from shop.registry.transport.client import RemoteContext
+from shop.registry.transport.inprocess import InProcessWSGIApp
 from shop.users.api import AddressNotFound, User, UsersAPI
 from shop.users.services import UsersService
 from tests.contracts.kit import LoopbackServer, closed_port, remote, remote_in_process

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from shop.kernel.errors import DomainError
-from shop.registry import signing
+from shop.registry.transport import signing
 from shop.web.parsers import json_depth, parse_json_body
 from tests.helpers import assert_problem
 

@@ -16,7 +16,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from shop.registry import signing
+from shop.registry.transport import signing
 from tests.factories import UserFactory
 from tests.tcp_proxy import TcpProxy
 

@@ -16,8 +16,8 @@ from shop.kernel import errors
 from shop.kernel.errors import ContextUnavailable, DomainError, NotFound
 from shop.kernel.problems import problem_for_domain_error
 from shop.orders.api import OrderNotFound
-from shop.registry import codec
 from shop.registry.contexts import CONTEXTS
+from shop.registry.transport import codec
 from shop.web import exceptions
 
 ROOT = Path(__file__).resolve().parents[2]

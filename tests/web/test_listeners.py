@@ -27,7 +27,7 @@ import django
 django.setup()
 from django.test import Client
 from django.urls import Resolver404, resolve
-from shop.registry import signing
+from shop.registry.transport import signing
 from django.conf import settings
 
 def routed(path):

@@ -22,7 +22,7 @@ import django
 django.setup()
 from django.conf import settings
 from django.test import Client
-from shop.registry import signing
+from shop.registry.transport import signing
 
 body = b'{"user_id": 987654321}'
 path = "/internal/users/get_user"

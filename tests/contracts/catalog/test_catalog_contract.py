@@ -36,7 +36,7 @@ from shop.catalog.models import Stock
 from shop.catalog.models import Variant as VariantRow
 from shop.catalog.services import CatalogService
 from shop.kernel import Conflict, Money
-from shop.registry import codec
+from shop.registry.transport import codec
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.contracts.kit import method_queries, remote_in_process
 from tests.helpers import connection_of

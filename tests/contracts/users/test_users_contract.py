@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from shop.registry import codec
+from shop.registry.transport import codec
 from shop.users.api import Address, AddressNotFound, User, UserNotFound, UsersAPI
 from shop.users.models import User as UserModel
 from shop.users.services import UsersService

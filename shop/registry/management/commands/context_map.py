@@ -1,34 +1,48 @@
 """``manage.py context_map``: the context map, read from the code, as Markdown.
 
 Calls are the imports of another context's ``api`` module (the only way one context may know
-another, rule C2), found in import-linter's own graph (grimp, a development dependency); events
+another, rule C2), read from the source with ``ast`` (no development tool at run time); events
 are the registered subscriptions (``handlers.py``). ``--check`` compares with a written file, so a
 test keeps ``docs/context-map.md`` true.
 """
 
 from __future__ import annotations
 
+import ast
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+import shop
 from shop.registry import bus
 from shop.registry.contexts import CONTEXTS, api_module
 
 
-def _calls() -> dict[tuple[str, str], list[str]]:
-    import grimp  # development dependency (import-linter's graph)
+def _imported(tree: ast.Module) -> set[str]:
+    """Every module an import statement names (``from a import b`` names ``a`` and ``a.b``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
 
-    graph = grimp.build_graph("shop")
+
+def _calls() -> dict[tuple[str, str], list[str]]:
+    package = Path(shop.__file__).parent
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for callee in CONTEXTS:
-        for importer in sorted(graph.find_modules_that_directly_import(api_module(callee))):
-            parts = importer.split(".")
-            caller = parts[1] if len(parts) > 1 else ""
-            if caller in CONTEXTS and caller != callee:
-                found[(caller, callee)].append(".".join(parts[2:]) or "(package)")
+    for caller in CONTEXTS:
+        for path in sorted((package / caller).rglob("*.py")):
+            relative = path.relative_to(package / caller).with_suffix("").parts
+            module = ".".join(relative[:-1] if relative[-1] == "__init__" else relative) or "(package)"
+            imported = _imported(ast.parse(path.read_text(encoding="utf-8")))
+            for callee in CONTEXTS:
+                if callee != caller and api_module(callee) in imported:
+                    found[(caller, callee)].append(module)
     return found
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from shop.registry import client, lookup
 from shop.registry.contexts import CONTEXTS
 from shop.registry.router import alias_for_context
+from shop.registry.transport import client, lookup
 
 
 class Command(BaseCommand):

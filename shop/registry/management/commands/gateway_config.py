@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.registry import gateway
+from shop.registry.transport import gateway
 
 
 class Command(BaseCommand):

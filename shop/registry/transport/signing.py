@@ -2,7 +2,7 @@
 
 The acting user is signed too: it decides what the remote lets the call do, so a replayed request
 must not be able to swap it. Every request carries a fresh random nonce, also signed; the server
-remembers the nonces it has seen for the window (``shop.registry.replay``), so a captured request
+remembers the nonces it has seen for the window (``shop.registry.transport.replay``), so a captured request
 cannot be replayed at all, and a client's own retry (a new nonce) is never mistaken for one.
 """
 

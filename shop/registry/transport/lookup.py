@@ -14,8 +14,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from shop.registry import client, contexts
+from shop.registry import contexts
 from shop.registry.contexts import context_of
+from shop.registry.transport import client
 
 T = TypeVar("T")
 

@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_exempt
 from shop.kernel import context as call_context
 from shop.kernel.errors import DomainError
 from shop.kernel.problems import PROBLEM_CONTENT_TYPE, problem, problem_for_domain_error
-from shop.registry import codec, replay, signing
 from shop.registry.contexts import CONTEXTS
-from shop.registry.lookup import local_by_name, protocol_for
+from shop.registry.transport import codec, replay, signing
+from shop.registry.transport.lookup import local_by_name, protocol_for
 
 logger = logging.getLogger(__name__)
 

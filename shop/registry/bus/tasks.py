@@ -12,8 +12,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from shop.registry import bus, retries
-from shop.registry.retries import Durable, DurableTask
+from shop.registry import bus
+from shop.registry.bus import retries
+from shop.registry.bus.retries import Durable, DurableTask
 from shop.registry.router import alias_for_context, context_aliases
 
 logger = logging.getLogger(__name__)
@@ -134,13 +135,3 @@ def sweep_outbox(context: str | None = None) -> int:
     if failure is not None:
         raise failure
     return sent
-
-
-@shared_task(name="shop.registry.purge_internal_nonces", acks_late=True)
-def purge_internal_nonces(context: str | None = None) -> int:
-    """Forget internal-call nonces past their signatures' window, on ``context``'s database (beat
-    sends one per database) or on every database this process has."""
-    from shop.registry import replay
-
-    aliases = [alias_for_context(context)] if context else context_aliases()
-    return sum(replay.purge(alias=alias) for alias in aliases)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from shop.registry.models import InternalCallNonce
 from shop.registry.router import alias_for_context
-from shop.registry.signing import WINDOW_SECONDS
+from shop.registry.transport.signing import WINDOW_SECONDS
 
 CLOCK_SLACK = timedelta(seconds=60)  # servers' clocks differ a little: keep nonces that much longer
 _INSERT = "INSERT INTO {table} (nonce, expires_at) VALUES (%s, %s) ON CONFLICT DO NOTHING"

@@ -23,9 +23,9 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop
 from shop.kernel import context as call_context
 from shop.kernel.contracts import is_idempotent
 from shop.kernel.errors import ContextUnavailable, DomainError
-from shop.registry import codec, signing
-from shop.registry.breaker import ConcurrentCircuitBreaker
 from shop.registry.contexts import context_of
+from shop.registry.transport import codec, signing
+from shop.registry.transport.breaker import ConcurrentCircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def reset_breakers() -> None:
 
 def _transport(kind: str | None) -> httpx.BaseTransport:
     if kind == "wsgi":
-        from shop.registry.inprocess import InProcessWSGIApp
+        from shop.registry.transport.inprocess import InProcessWSGIApp
 
         return httpx.WSGITransport(app=InProcessWSGIApp())
     return httpx.HTTPTransport()
