@@ -63,6 +63,15 @@ _TOKEN_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
 
 # --- reading other contexts ------------------------------------------------------------------------
+def load_saved(target: Model, saved: Model) -> None:
+    """Make the admin's in-memory ``target`` the row a service saved as ``saved``: Django's admin keeps
+    using the object it handed to ``save_model`` (its pk for the log entry and the redirect, its fields
+    for the message), while our services save their own instance. Public model API only: one reload."""
+    target.pk = saved.pk
+    target.refresh_from_db()
+    target._state.adding = False  # as Model.from_db does (documented in "Customizing model loading")
+
+
 def unless_unavailable(fetch: Callable[[], T], fallback: T) -> T:
     """``fetch()`` (a call to another context), or ``fallback`` when that context cannot answer now:
     an admin page shows what it has instead of failing."""

@@ -42,16 +42,11 @@ from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
 from shop.catalog.services import inventory
 from shop.catalog.services import products as services
 from shop.kernel import DomainError, Money
-from shop.web.admin_kit import StaffAction, Step
+from shop.web.admin_kit import StaffAction, Step, load_saved
 
 
 def low_stock_threshold() -> int:
     return int(getattr(settings, "SHOP_STOCK_LOW_THRESHOLD", 5))
-
-
-def _adopt(target: Any, saved: Any) -> None:
-    """Make the admin's in-memory object the one the service saved (pk, timestamps, derived fields)."""
-    target.__dict__.update(saved.__dict__)
 
 
 class CsvImportExportAdmin(ImportExportModelAdmin):
@@ -92,7 +87,7 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
             saved = services.create_category(
                 name=data["name"], slug=data["slug"], parent_id=parent_id, position=data.get("position") or 0
             )
-        _adopt(obj, saved)
+        load_saved(obj, saved)
 
     def delete_model(self, request: HttpRequest, obj: Category) -> None:
         services.delete_category(category_id=obj.pk)
@@ -246,7 +241,7 @@ class ProductAdmin(CsvImportExportAdmin):
             saved = services.update_product(product_id=obj.pk, **{name: data[name] for name in names})
         else:
             saved = services.create_product(**data)
-        _adopt(obj, saved)
+        load_saved(obj, saved)
 
     def save_formset(
         self, request: HttpRequest, form: Any, formset: BaseInlineFormSet[Any, Any, Any], change: bool
@@ -279,7 +274,7 @@ class ProductAdmin(CsvImportExportAdmin):
                     sku=variant_form.instance.sku, product_id=product.pk, **_variant_changes(variant_form)
                 )
                 formset.changed_objects.append((variant, variant_form.changed_data))
-            _adopt(variant_form.instance, variant)
+            load_saved(variant_form.instance, variant)
 
     @admin.action(description="Deactivate selected products (hidden from the storefront)")
     def deactivate_products(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:

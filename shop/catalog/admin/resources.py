@@ -25,6 +25,7 @@ from shop.catalog.models import Category, Product, Stock, StockMovement, Variant
 from shop.catalog.services import inventory
 from shop.catalog.services import products as services
 from shop.kernel import DomainError, Money
+from shop.web.admin_kit import load_saved
 
 TRUE = {"1", "true", "yes", "y"}
 FALSE = {"0", "false", "no", "n"}
@@ -212,8 +213,7 @@ class ProductVariantResource(ServiceResource):
             variant = _save_product_variant(plan)
         except DomainError as exc:
             raise _as_validation_error(exc, "sku") from exc
-        fresh = Variant.objects.select_related("product__category").get(pk=variant.pk)
-        instance.__dict__.update(fresh.__dict__)
+        load_saved(instance, variant)
 
 
 def _save_product_variant(plan: dict[str, Any]) -> Variant:
@@ -301,5 +301,5 @@ class StockResource(ServiceResource):
             )
         except DomainError as exc:
             raise _as_validation_error(exc, "on_hand") from exc
-        fresh = Stock.objects.select_related("variant__product").get(pk=instance.variant.pk)
-        instance.__dict__.update(fresh.__dict__)
+        instance.pk = instance.variant.pk  # a stock row's key is its variant's
+        instance.refresh_from_db()
