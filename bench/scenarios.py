@@ -102,6 +102,9 @@ SCENARIOS: list[Scenario] = [
     # Cart, signed in, over 64 customers' 10-line carts in turn; every response is the whole cart (10 lines).
     Scenario("add to cart", "POST", "/api/v1/cart/lines/", bearer, body=one_unit, spread=cart_lines),
     Scenario("get cart (10 lines)", "GET", "/api/v1/cart/", bearer, spread=cart_customers),
+    # Quote-heavy: the same carts quoted for Germany (tax per line at 19 %, the rates' first-sight record checked on
+    # every read, the shipping method priced): what a storefront's cart page costs once the customer picks a country.
+    Scenario("get cart quoted to DE (10 lines)", "GET", "/api/v1/cart/?country=DE", bearer, spread=cart_customers),
 ]
 
 # Checkout is not a fixed request: bench/checkout.py runs it as a phase of its own (a cart filled before every

@@ -129,10 +129,10 @@ def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: st
     none of them used by another scenario. Writes the catalog's and orders' tables directly: this is the bench's
     throwaway database, and the reset must also undo what a run interrupted half-way left behind."""
     from django.db import transaction
-    from shop.catalog.selectors.cache import invalidate_catalog
 
     from shop import registry
     from shop.cart.api import CartAPI, Owner
+    from shop.catalog.adapters.cache import invalidate_catalog
     from shop.catalog.models import Reservation, Stock, StockMovement, Variant
     from shop.orders.models import Order
     from shop.users.models import User

@@ -11,7 +11,6 @@ import importlib
 import json
 import sys
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -476,17 +475,13 @@ SHOP_RESERVATION_TTL_S: int = env.int("SHOP_RESERVATION_TTL_S", default=15 * 60)
 SHOP_CART_MAX_QUANTITY: int = env.int("SHOP_CART_MAX_QUANTITY", default=99)
 SHOP_CART_MAX_LINES: int = env.int("SHOP_CART_MAX_LINES", default=100)
 SHOP_GUEST_CART_TTL_DAYS: int = env.int("SHOP_GUEST_CART_TTL_DAYS", default=30)
-# Orders: unpaid orders are cancelled (stock released) after this; shipping is a flat rate, free at
-# or above the threshold; tax is this rate on subtotal + shipping (amounts in SHOP_CURRENCY).
+# Orders: unpaid orders are cancelled (stock released) after this. Tax and shipping are pricing's (below).
 SHOP_ORDER_PAYMENT_TTL_S: int = env.int("SHOP_ORDER_PAYMENT_TTL_S", default=30 * 60)
 # A refund an order owes (cancelled after payment, money for a cancelled order) is retried with
 # exponential backoff from this many seconds (capped at an hour) until payments confirms it; after
 # SHOP_REFUND_MAX_ATTEMPTS it is dead: shown to staff ("refund pending" filter), retried by hand.
 SHOP_REFUND_RETRY_BASE_S: int = env.int("SHOP_REFUND_RETRY_BASE_S", default=60)
 SHOP_REFUND_MAX_ATTEMPTS: int = env.int("SHOP_REFUND_MAX_ATTEMPTS", default=12)
-SHOP_SHIPPING_FLAT: Decimal = Decimal(env.str("SHOP_SHIPPING_FLAT", default="4.90"))
-SHOP_FREE_SHIPPING_OVER: Decimal = Decimal(env.str("SHOP_FREE_SHIPPING_OVER", default="50.00"))
-SHOP_TAX_RATE: Decimal = Decimal(env.str("SHOP_TAX_RATE", default="0.20"))
 # Pricing (docs/pricing.md). Prices (catalog and shipping methods) are entered with tax (gross, as EU shops
 # do: they include the rates of SHOP_TAX_ORIGIN_COUNTRY) or without it (net, as US shops do). The origin is
 # also where a quote without a destination is estimated for. Rates come from the admin's table, or from an

@@ -11,6 +11,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.helpers import restore_migrated_data
 
 SERVICES = {s for s in os.environ.get("SHOP_TEST_SERVICES", "").split(",") if s}
 SQLITE_CHOSEN = os.environ.get("DATABASE_URL", "").startswith("sqlite:")  # a SQLite run (tests.harness)
@@ -73,6 +74,17 @@ def _fast_and_isolated(settings: Any) -> Iterator[None]:
     lookup.reset()
     yield
     lookup.reset()
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts from a freshly migrated shop too: pytest-django empties every table
+    after each one (data migrations' rows included), so they are put back first."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")) and "transactional_db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    restore_migrated_data()
 
 
 @pytest.fixture

@@ -123,3 +123,27 @@ def submit_kit_form(client: Client, url: str, response: Any, **values: str) -> A
     for name, value in values.items():
         fields[name] = [value]
     return client.post(url, fields)
+
+
+# The data migrations a shop is migrated with (module, function): pricing's tax classes, EU VAT rates, the
+# rest-of-world rate and the standard shipping method.
+MIGRATED_DATA = (
+    ("shop.pricing.migrations.0002_tax_classes_and_eu_vat_rates", "seed"),
+    ("shop.pricing.migrations.0003_worldwide_shipping_method", "create"),
+    ("shop.pricing.migrations.0004_elsewhere_standard_rate", "create"),
+)
+
+
+def restore_migrated_data() -> None:
+    """Put back the rows the data migrations wrote, after a transactional test flushed every table
+    (each migration function is idempotent, so a freshly migrated database is left as it is)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from shop.registry.router import alias_for_app
+
+    editor = SimpleNamespace(connection=connections[alias_for_app("pricing")])
+    for module, function in MIGRATED_DATA:
+        getattr(importlib.import_module(module), function)(apps, editor)

@@ -10,6 +10,7 @@ was added at (to warn when it changed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import ClassVar, Protocol
 
 # Raised by add_line, so part of this contract: imported here, the HTTP client re-raises the same classes.
@@ -46,13 +47,16 @@ class CartLine:
 class CartWarning:
     """Something the customer should see before checkout. ``code`` is one of ``price_changed``
     (``previous_price`` is the price when added), ``insufficient_stock`` (``available``),
-    ``not_sold`` (the line cannot be bought) and ``not_merged`` (a guest line did not fit)."""
+    ``not_sold`` (the line cannot be bought), ``not_merged`` (a guest line did not fit),
+    ``tax_rate_changed`` (``previous_tax_rate``, percent, is the rate first quoted for the line) and
+    ``quote_unavailable`` (tax and shipping cannot be calculated now; ``sku`` is empty)."""
 
     code: str
     sku: str
     detail: str
     previous_price: Money | None = None
     available: int | None = None
+    previous_tax_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -18,6 +18,9 @@ class Cart(models.Model):
     user_id = models.BigIntegerField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 NULL = customer cart
     version = models.PositiveBigIntegerField(default=0)
+    # The country the lines' tax rates were first quoted for (``CartLine.tax_rate_when_quoted``), so a
+    # rate that changes before checkout is a warning on the cart; another country starts afresh.
+    quoted_country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -47,6 +50,7 @@ class CartLine(models.Model):
     # The catalog price at that moment, so the cart can warn when it changed since.
     price_when_added_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    tax_rate_when_quoted = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

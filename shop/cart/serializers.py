@@ -36,11 +36,94 @@ class CartLineOutput(serializers.Serializer[Any]):
 
 
 class CartWarningOutput(serializers.Serializer[Any]):
-    code = serializers.ChoiceField(choices=["price_changed", "insufficient_stock", "not_sold", "not_merged"])
-    sku = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=[
+            "price_changed",
+            "insufficient_stock",
+            "not_sold",
+            "not_merged",
+            "tax_rate_changed",
+            "quote_unavailable",
+        ]
+    )
+    sku = serializers.CharField(help_text='"" for a warning about the whole cart (quote_unavailable).')
     detail = serializers.CharField()
     previous_price = MoneyOutput(allow_null=True, required=False)
     available = serializers.IntegerField(allow_null=True, required=False)
+    previous_tax_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, required=False, help_text="Percent: the rate first quoted."
+    )
+
+
+class DiscountOutput(serializers.Serializer[Any]):
+    # DRF's metaclass takes declared fields out of the class, so these names do not shadow Field.source/label.
+    source = serializers.CharField(help_text="What granted it: promotion:<id>, voucher:<code>.")  # type: ignore[assignment]
+    label = serializers.CharField(help_text="What the customer reads.")  # type: ignore[assignment]
+    amount = MoneyOutput()
+
+
+class QuoteLineOutput(serializers.Serializer[Any]):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    tax_class = serializers.CharField()
+    unit_price = MoneyOutput(help_text="As prices are entered (gross or net), before discounts.")
+    subtotal = MoneyOutput()
+    discounts = DiscountOutput(many=True)
+    discount = MoneyOutput()
+    net = MoneyOutput()
+    tax_rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Percent, e.g. 19.00.")
+    tax = MoneyOutput()
+    total = MoneyOutput()
+
+
+class TaxRateTotalOutput(serializers.Serializer[Any]):
+    rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Percent, e.g. 19.00.")
+    net = MoneyOutput()
+    tax = MoneyOutput()
+
+
+class QuoteShippingOutput(serializers.Serializer[Any]):
+    method = serializers.CharField(help_text="The method's code: what checkout takes as `shipping_method`.")
+    name = serializers.CharField()
+    delivery_estimate = serializers.CharField()
+    price = MoneyOutput()
+    discount = MoneyOutput()
+    net = MoneyOutput()
+    tax_rate = serializers.DecimalField(max_digits=7, decimal_places=2)
+    tax = MoneyOutput()
+    total = MoneyOutput()
+
+
+class QuoteDestinationOutput(serializers.Serializer[Any]):
+    country = serializers.CharField()
+    postal_code = serializers.CharField()
+
+
+class QuoteOutput(serializers.Serializer[Any]):
+    """Pricing's quote of the cart (docs/pricing.md): what checkout will charge if nothing changes."""
+
+    currency = serializers.CharField()
+    prices_include_tax = serializers.BooleanField()
+    destination = QuoteDestinationOutput(allow_null=True)
+    estimated = serializers.BooleanField(help_text="No destination yet: taxed and shipped as from the shop's origin.")
+    lines = QuoteLineOutput(many=True)
+    shipping = QuoteShippingOutput(allow_null=True, help_text="Null: no method ships these lines there.")
+    subtotal = MoneyOutput()
+    discount = MoneyOutput()
+    shipping_price = MoneyOutput()
+    net = MoneyOutput()
+    tax = MoneyOutput()
+    total = MoneyOutput(help_text="Send it to checkout as `expected_total` to be told if it changes.")
+    tax_breakdown = TaxRateTotalOutput(many=True)
+
+
+class CartQuery(StrictQuerySerializer):
+    """Where the quote is for: a country (and postal code), else the customer's default address; and a
+    shipping method's code (else the cheapest)."""
+
+    country = country_field(required=False)
+    postal_code = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+    shipping_method = serializers.RegexField(r"^[-a-zA-Z0-9_]{1,50}$", max_length=50, required=False)
 
 
 class CartOutput(serializers.Serializer[Any]):
@@ -49,6 +132,10 @@ class CartOutput(serializers.Serializer[Any]):
     item_count = serializers.IntegerField()
     subtotal = MoneyOutput(help_text="Lines that can be bought, at today's prices.")
     warnings = CartWarningOutput(many=True)
+
+
+class CartWithQuoteOutput(CartOutput):
+    quote = QuoteOutput(allow_null=True, help_text="Null for an empty cart, or when tax cannot be calculated now.")
 
 
 class ShippingMethodsQuery(StrictQuerySerializer):

@@ -8,6 +8,8 @@ is ignored until merged), so no request can reach another owner's cart.
 
 from __future__ import annotations
 
+import dataclasses
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -20,10 +22,13 @@ from shop.cart import api, selectors, services
 from shop.cart.serializers import (
     AddLineInput,
     CartOutput,
+    CartQuery,
+    CartWithQuoteOutput,
     SetQuantityInput,
     ShippingMethodsOutput,
     ShippingMethodsQuery,
 )
+from shop.cart.services import quoting
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
 TOKEN_HEADER = "X-Cart-Token"
@@ -68,16 +73,29 @@ def _respond(cart: api.Cart, *, status_code: int = status.HTTP_200_OK) -> Respon
 
 class CartView(APIView):
     permission_classes = [AllowAny]
+    query_parameters = ("country", "postal_code", "shipping_method")
 
     @extend_schema(
-        operation_id="cart_get", parameters=[TOKEN_PARAMETER], responses={200: CartOutput, 404: PROBLEM}, tags=["cart"]
+        operation_id="cart_get",
+        parameters=[TOKEN_PARAMETER, CartQuery],
+        responses={200: CartWithQuoteOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=["cart"],
     )
     def get(self, request: Request) -> Response:
-        """The cart with today's prices, availability and warnings (empty before the first add)."""
+        """The cart with today's prices, availability and warnings (empty before the first add), and its
+        ``quote``: tax, shipping and total for ``country`` (else your default address, else an estimate)
+        with ``shipping_method`` (else the cheapest). What checkout charges when nothing changes."""
+        query = CartQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         owner = _owner(request)
         if owner.user_id is None and not owner.guest_token:
-            return _respond(selectors.empty_cart(owner))
-        return _respond(services.get_cart(owner=owner))
+            cart = selectors.empty_cart(owner)
+        else:
+            cart = services.get_cart(owner=owner)
+        quoted = quoting.quote_cart(owner=owner, cart=cart, **query.validated_data)
+        warned = dataclasses.replace(cart, warnings=[*cart.warnings, *quoted.warnings])
+        body = {field.name: getattr(warned, field.name) for field in dataclasses.fields(warned)}
+        return Response(CartWithQuoteOutput({**body, "quote": quoted.quote}).data)
 
     @extend_schema(
         operation_id="cart_clear",
@@ -187,6 +205,6 @@ class CartShippingMethodsView(APIView):
         query = ShippingMethodsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         country, postal_code = query.validated_data["country"], query.validated_data["postal_code"]
-        methods = services.shipping_methods(owner=_owner(request), country=country, postal_code=postal_code)
+        methods = quoting.shipping_methods(owner=_owner(request), country=country, postal_code=postal_code)
         body = {"destination": {"country": country, "postal_code": postal_code}, "methods": methods}
         return Response(ShippingMethodsOutput(body).data)

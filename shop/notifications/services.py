@@ -108,6 +108,7 @@ def order_context(order: Order, *, url: str) -> dict[str, Any]:
         "subtotal": money(order.subtotal),
         "shipping": money(order.shipping),
         "tax": money(order.tax),
+        "tax_label": "Of which tax" if order.prices_include_tax else "Tax",  # gross prices include it
         "total": money(order.total),
         "payment_due_by": _when(order.payment_due_by),
         "address": ", ".join(
@@ -321,6 +322,7 @@ class Samples:
         "subtotal": "€59.90",
         "shipping": "€0.00",
         "tax": "€11.98",
+        "tax_label": "Tax",
         "total": "€71.88",
         "payment_due_by": "24 Nov 2026, 12:30 UTC",
         "address": "Ada Lovelace, 12 Analytical Row, W1 2AB London, GB",

@@ -73,9 +73,18 @@ def _admin_url(name: str, *args: Any, query: str = "") -> str | None:
 # --- inlines ---------------------------------------------------------------------------------------
 class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
     model = OrderLine
-    fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total")
+    fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total", "tax", "paid")
     readonly_fields = fields
     ordering = ("id",)
+
+    @admin.display(description="tax")
+    def tax(self, obj: OrderLine) -> str:
+        return f"{obj.order.money(obj.tax_amount)} ({obj.tax_rate.normalize():f} %, {obj.tax_class or 'n/a'})"
+
+    @admin.display(description="paid for the line")
+    def paid(self, obj: OrderLine) -> Money:
+        """What a refund of the whole line gives back: after discounts, with tax."""
+        return obj.order.money(obj.total_amount)
 
     @admin.display(description="unit price")
     def unit_price(self, obj: OrderLine) -> Money:
@@ -478,9 +487,9 @@ class RefundOwedFilter(admin.SimpleListFilter):
 
 # --- orders ----------------------------------------------------------------------------------------
 _ORDER_FIELDS = ("number", "status", "customer", "placed_at", "pay_by", "updated_at")
-_AMOUNT_FIELDS = ("subtotal", "shipping", "tax", "total")
+_AMOUNT_FIELDS = ("prices_include_tax", "subtotal", "discount", "shipping", "tax", "tax_breakdown_table", "total")
 _PAYMENT_FIELDS = ("paid_at", "refund_owed", "payment", "emails")
-_SHIPPING_FIELDS = ("ship_to", "carrier", "tracking_number")
+_SHIPPING_FIELDS = ("shipping_method_label", "ship_to", "carrier", "tracking_number")
 _STOCK_FIELDS = ("reservation_id",)
 
 
@@ -583,6 +592,32 @@ class OrderAdmin(KitAdmin[Order]):
     @admin.display(description="tax")
     def tax(self, obj: Order) -> Money:
         return obj.money(obj.tax_amount)
+
+    @admin.display(description="discount")
+    def discount(self, obj: Order) -> Money:
+        return obj.money(obj.discount_amount)
+
+    @admin.display(description="tax breakdown")
+    def tax_breakdown_table(self, obj: Order) -> SafeString:
+        """The quote's tax by rate (lines and shipping together), as the invoice will show it."""
+        if not obj.tax_breakdown:
+            return format_html("{}", "none recorded (placed before pricing)")
+        rows = format_html_join(
+            "",
+            "<tr><td>{} %</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{Decimal(row['rate']).normalize():f}", obj.money(row["net"]), obj.money(row["tax"]))
+                for row in obj.tax_breakdown
+            ),
+        )
+        return format_html("<table><tr><th>rate</th><th>net</th><th>tax</th></tr>{}</table>", rows)
+
+    @admin.display(description="shipping method")
+    def shipping_method_label(self, obj: Order) -> str:
+        if not obj.shipping_method:
+            return "—"
+        rate = f", tax {obj.money(obj.shipping_tax_amount)} at {obj.shipping_tax_rate.normalize():f} %"
+        return f"{obj.shipping_method_name} ({obj.shipping_method}{rate})"
 
     @admin.display(description="payment due by")
     def pay_by(self, obj: Order) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar, Protocol
 from uuid import UUID
@@ -51,12 +52,29 @@ class ShippingAddress:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrderLine:
+    """A line as the quote priced it: ``line_total = unit_price * quantity`` (in the price entry mode),
+    then ``total = net + tax`` after ``discount``: what the customer paid for the line."""
+
     sku: str
     product_name: str
     variant_name: str
     unit_price: Money
     quantity: int
     line_total: Money
+    tax_rate: Decimal  # a percentage: Decimal("19.00") is 19 %
+    discount: Money
+    net: Money
+    tax: Money
+    total: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaxTotal:
+    """One row of the order's tax breakdown: everything taxed at ``rate`` (percent), lines and shipping."""
+
+    rate: Decimal
+    net: Money
+    tax: Money
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -83,6 +101,13 @@ class Order:
     shipping_address: ShippingAddress
     placed_at: datetime
     payment_due_by: datetime | None  # pending_payment only: unpaid orders are cancelled after this
+    # The quote's terms: with ``prices_include_tax`` subtotal and shipping include ``tax`` (total =
+    # subtotal - discount + shipping); without, tax comes on top (total = subtotal - discount + shipping + tax).
+    prices_include_tax: bool = False
+    discount: Money
+    shipping_method: str = ""
+    shipping_method_name: str = ""
+    tax_breakdown: list[TaxTotal] = field(default_factory=list)
     carrier: str = ""
     tracking_number: str = ""
     history: list[StatusChange] = field(default_factory=list)
@@ -103,6 +128,15 @@ class IllegalTransition(Conflict):
 class CartEmpty(Conflict):
     code = "cart_empty"
     title = "The cart is empty"
+
+
+class QuoteChanged(Conflict):
+    """Checkout was sent the total the customer saw (``expected_total``) and the order would cost
+    another (``total``): a price, rate or shipping price changed since. Carries both; show the new
+    quote and let the customer confirm."""
+
+    code = "quote_changed"
+    title = "The order's total changed since the customer saw it"
 
 
 class ItemsUnavailable(Conflict):

@@ -22,6 +22,17 @@ class Order(models.Model):
     tax_amount = models.DecimalField(max_digits=12, decimal_places=2)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     shipping_address = models.JSONField()
+    # The quote checkout placed the order at (pricing's, docs/pricing.md), so the order, its invoice and any
+    # refund of some of its lines add up without asking pricing again. Amounts are in the shop's price entry
+    # mode (``prices_include_tax``); ``tax_breakdown`` is ``[{"rate": "19.00", "net": "…", "tax": "…"}]``.
+    prices_include_tax = models.BooleanField(default=False)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping_method = models.CharField(max_length=50, blank=True)
+    shipping_method_name = models.CharField(max_length=100, blank=True)
+    shipping_tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    shipping_tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax_breakdown = models.JSONField(default=list, blank=True)
+    tax_source = models.CharField(max_length=40, blank=True)
     # Checkout's idempotency: one order per (customer, key); the fingerprint is the request body's hash.
     idempotency_key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64)
@@ -79,7 +90,15 @@ class OrderLine(models.Model):
     variant_name = models.CharField(max_length=200, blank=True)
     unit_price_amount = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
-    line_total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    line_total_amount = models.DecimalField(max_digits=12, decimal_places=2)  # unit price x quantity
+    # The line as quoted: its tax class and rate (percent), its discounts, and after them its net, tax and
+    # total (what the customer pays for it: what a refund of this line gives back).
+    tax_class = models.CharField(max_length=20, blank=True)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    net_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["id"]

@@ -4,6 +4,7 @@ number of queries: the orders, then their lines and their history as two prefetc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
@@ -63,6 +64,11 @@ def to_order_dto(order: Order) -> api.Order:
                 unit_price=Money(line.unit_price_amount, currency),
                 quantity=line.quantity,
                 line_total=Money(line.line_total_amount, currency),
+                tax_rate=line.tax_rate,
+                discount=Money(line.discount_amount, currency),
+                net=Money(line.net_amount, currency),
+                tax=Money(line.tax_amount, currency),
+                total=Money(line.total_amount, currency),
             )
             for line in order.lines.all()
         ],
@@ -73,6 +79,14 @@ def to_order_dto(order: Order) -> api.Order:
         shipping_address=api.ShippingAddress(**{k: str(address.get(k, "")) for k in _ADDRESS_FIELDS}),
         placed_at=order.placed_at,
         payment_due_by=order.payment_due_by if order.status == api.PENDING_PAYMENT else None,
+        prices_include_tax=order.prices_include_tax,
+        discount=Money(order.discount_amount, currency),
+        shipping_method=order.shipping_method,
+        shipping_method_name=order.shipping_method_name,
+        tax_breakdown=[
+            api.TaxTotal(rate=Decimal(row["rate"]), net=Money(row["net"], currency), tax=Money(row["tax"], currency))
+            for row in order.tax_breakdown or []
+        ],
         carrier=order.carrier,
         tracking_number=order.tracking_number,
         history=[

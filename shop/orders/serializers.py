@@ -1,8 +1,10 @@
-"""Wire shapes of the orders API. Checkout takes only a shipping address (or an address-book id):
-lines, prices, totals, status and owner all come from the server."""
+"""Wire shapes of the orders API. Checkout takes only a shipping address (or an address-book id), a
+shipping method's code and, optionally, the total the customer saw (checked, never used): lines,
+prices, totals, status and owner all come from the server."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -27,6 +29,19 @@ class CheckoutInput(StrictInputSerializer):
 
     shipping_address = ShippingAddressInput(required=False)
     address_id = serializers.IntegerField(required=False, min_value=1, help_text="An address from your book.")
+    shipping_method = serializers.RegexField(
+        r"^[-a-zA-Z0-9_]{1,50}$",
+        max_length=50,
+        required=False,
+        help_text="A code from GET /api/v1/cart/shipping-methods/ (default: the cheapest that ships there).",
+    )
+    expected_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        help_text="The total the customer saw (the cart's quote); another total now is 409 quote_changed.",
+    )
 
 
 class OrderListQuery(StrictQuerySerializer):
@@ -52,7 +67,18 @@ class OrderLineOutput(serializers.Serializer[Any]):
     variant_name = serializers.CharField()
     unit_price = MoneyOutput()
     quantity = serializers.IntegerField()
-    line_total = MoneyOutput()
+    line_total = MoneyOutput(help_text="unit_price x quantity, as prices are entered (gross or net).")
+    tax_rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Percent, e.g. 19.00.")
+    discount = MoneyOutput()
+    net = MoneyOutput(help_text="After discounts, without tax.")
+    tax = MoneyOutput()
+    total = MoneyOutput(help_text="After discounts, with tax: what the customer paid for this line.")
+
+
+class TaxTotalOutput(serializers.Serializer[Any]):
+    rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Percent, e.g. 19.00.")
+    net = MoneyOutput()
+    tax = MoneyOutput()
 
 
 class StatusChangeOutput(serializers.Serializer[Any]):
@@ -87,9 +113,14 @@ class OrderOutput(serializers.Serializer[Any]):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=list(api.STATUSES))
     lines = OrderLineOutput(many=True)
+    prices_include_tax = serializers.BooleanField(help_text="True: subtotal and shipping include the tax.")
     subtotal = MoneyOutput()
+    discount = MoneyOutput()
     shipping = MoneyOutput()
+    shipping_method = serializers.CharField()
+    shipping_method_name = serializers.CharField()
     tax = MoneyOutput()
+    tax_breakdown = TaxTotalOutput(many=True, help_text="Lines and shipping by tax rate; sums to `tax`.")
     total = MoneyOutput()
     shipping_address = ShippingAddressOutput()
     placed_at = serializers.DateTimeField()

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
@@ -17,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop import registry
-from shop.kernel import ContextUnavailable
+from shop.kernel import ContextUnavailable, Money
 from shop.orders import api, selectors
 from shop.orders.models import Order
 from shop.orders.serializers import (
@@ -126,10 +128,16 @@ class OrderListView(APIView):
             request_fingerprint=idempotency.fingerprint(data.validated_data),
             shipping_address=api.ShippingAddress(**address) if address is not None else None,
             address_id=data.validated_data.get("address_id"),
+            shipping_method=data.validated_data.get("shipping_method"),
+            expected_total=_shop_money(data.validated_data.get("expected_total")),
         )
         return Response(
             OrderOutput(placed.order).data, status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
         )
+
+
+def _shop_money(amount: Decimal | None) -> Money | None:
+    return Money(amount, settings.SHOP_CURRENCY) if amount is not None else None
 
 
 def _with_payment(order: api.Order, payment: Payment | None) -> dict[str, Any]:

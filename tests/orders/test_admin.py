@@ -577,6 +577,12 @@ def test_the_order_page_shows_its_payment_refunds_emails_and_the_actions_it_allo
     assert "2.00 EUR" in refunds_table and "succeeded" in refunds_table
     assert f"/admin/payments/payment/{payment.pk}/change/" in page
     assert sorted(_buttons(page)) == ["cancel_paid", "mark_fulfilled", "refund_full", "refund_part"]
+    # The quote the order was placed at: tax by rate (20 % elsewhere, GB), the method, each line's tax.
+    breakdown = page.split("field-tax_breakdown_table", 1)[1].split("</table>", 1)[0]
+    assert "<td>20 %</td>" in breakdown and f"<td>{order.money(order.tax_amount)}</td>" in breakdown
+    assert "Standard shipping (standard, tax" in page
+    line = order.lines.get()
+    assert f"{order.money(line.tax_amount)} (20 %, standard)" in page
 
     emails_url = f"/admin/notifications/notification/?order={order.pk}"
     assert emails_url in page

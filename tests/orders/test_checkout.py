@@ -17,6 +17,7 @@ from shop.orders.models import Order
 from shop.users.models import User
 from tests.helpers import assert_problem, outbox
 from tests.orders.conftest import ADDRESS, ORDERS, place
+from tests.pricing import factories as pricing_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +30,9 @@ def stock_of(sku: str) -> tuple[int, int]:
     return row.on_hand, row.reserved
 
 
-def test_checkout_turns_the_cart_into_an_order(stocked: Stocked, shopper: Shopper, settings: Any) -> None:
-    settings.SHOP_TAX_RATE = Decimal("0.20")
-    settings.SHOP_SHIPPING_FLAT = Decimal("4.90")
-    settings.SHOP_FREE_SHIPPING_OVER = Decimal("50.00")
+def test_checkout_turns_the_cart_into_an_order(stocked: Stocked, shopper: Shopper) -> None:
+    """Priced by pricing's migrated defaults, which reproduce checkout before pricing: the "standard"
+    method (4.90, free from 50.00) and 20 % tax on goods and shipping to a country without rates (GB)."""
     first, second = stocked(2, price="10.00")
     user, client = shopper([first, second], quantity=2)
 
@@ -52,6 +52,17 @@ def test_checkout_turns_the_cart_into_an_order(stocked: Stocked, shopper: Shoppe
         "8.98",
         "53.88",
     )
+    assert [
+        (line["tax_rate"], line["net"]["amount"], line["tax"]["amount"], line["total"]["amount"])
+        for line in body["lines"]
+    ] == [
+        ("20.00", "20.00", "4.00", "24.00"),
+        ("20.00", "20.00", "4.00", "24.00"),
+    ]
+    assert (body["shipping_method"], body["prices_include_tax"]) == ("standard", False)
+    assert [(row["rate"], row["net"]["amount"], row["tax"]["amount"]) for row in body["tax_breakdown"]] == [
+        ("20.00", "44.90", "8.98")
+    ]
     assert body["shipping_address"]["full_name"] == "Ada Lovelace"
     assert body["payment_due_by"] is not None
     assert [(h["from_status"], h["to_status"], h["actor"]) for h in body["history"]] == [
@@ -66,9 +77,8 @@ def test_checkout_turns_the_cart_into_an_order(stocked: Stocked, shopper: Shoppe
     assert client.get(f"{ORDERS}{body['id']}/").json()["lines"][0]["unit_price"]["amount"] == "10.00"
 
 
-def test_free_shipping_over_the_threshold(stocked: Stocked, shopper: Shopper, settings: Any) -> None:
-    settings.SHOP_FREE_SHIPPING_OVER = Decimal("50.00")
-    settings.SHOP_TAX_RATE = Decimal("0")
+def test_free_shipping_over_the_threshold(stocked: Stocked, shopper: Shopper) -> None:
+    pricing_factories.rate("", "standard", "0")  # no tax elsewhere: the total is the goods
     (sku,) = stocked(1, price="25.00")
     _, client = shopper([sku], quantity=2)
     body = place(client).json()

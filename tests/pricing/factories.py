@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from shop.pricing.models import ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
 
 
 def zone(name: str, countries: Sequence[str] = (), prefixes: str = "") -> ShippingZone:
-    return ShippingZone.objects.create(name=name, countries=list(countries), postal_code_prefixes=prefixes)
+    # CountryField(multiple=True) takes a list of codes; django-countries' stub types it as one string.
+    chosen: Any = list(countries)
+    return ShippingZone.objects.create(name=name, countries=chosen, postal_code_prefixes=prefixes)
 
 
 def method(
@@ -49,3 +52,12 @@ def rate(country: str, tax_class: str, percent: str) -> TaxRate:
         country=country, tax_class=TaxClass.objects.get(code=tax_class), defaults={"rate": Decimal(percent)}
     )
     return row
+
+
+def standard_shipping(*, flat: str, free_over: str | None) -> ShippingMethod:
+    """Reprice the migrated "standard" method (worldwide, flat 4.90, free from 50.00)."""
+    standard = ShippingMethod.objects.get(code="standard")
+    standard.flat_price = Decimal(flat)
+    standard.free_over = Decimal(free_over) if free_over is not None else None
+    standard.save(update_fields=["flat_price", "free_over"])
+    return standard

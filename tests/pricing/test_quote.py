@@ -36,7 +36,7 @@ def tee(price: str = "19.99", **kwargs: Any) -> str:
 
 # --- the seeded configuration ------------------------------------------------------------------------
 def test_the_seeded_method_reproduces_the_old_shipping_rule(net: None, pricing: PricingAPI) -> None:
-    """Flat 4.90 below 50.00 of goods, free from 50.00 (SHOP_SHIPPING_FLAT / SHOP_FREE_SHIPPING_OVER)."""
+    """Flat 4.90 below 50.00 of goods, free from 50.00 (the retired SHOP_SHIPPING_FLAT / SHOP_FREE_SHIPPING_OVER)."""
     just_below, exactly = tee("49.99"), tee("50.00")
 
     below = pricing.quote(lines=[Line(sku=just_below, quantity=1)], destination=Destination(country="US"))

@@ -10,6 +10,8 @@ import pytest
 from shop.catalog.api import TAX_CLASSES
 from shop.pricing.models import ShippingMethod, TaxClass, TaxRate
 
+KEEP_MIGRATED_RATES = True  # this module tests the migrated configuration itself
+
 pytestmark = pytest.mark.django_db
 
 EU = {
@@ -47,16 +49,18 @@ def test_the_tax_classes_are_the_catalogs() -> None:
     assert list(TaxClass.objects.values_list("code", flat=True)) == list(TAX_CLASSES)
 
 
-def test_every_eu_state_has_a_standard_rate_and_nobody_else_has_any() -> None:
+def test_every_eu_state_has_a_standard_rate_and_everyone_else_the_old_checkout_rate() -> None:
     standard = dict(TaxRate.objects.filter(tax_class__code="standard").values_list("country", "rate"))
 
-    assert set(standard) == EU
-    assert set(TaxRate.objects.values_list("country", flat=True)) == EU
+    assert set(standard) == EU | {""}
+    assert standard.pop("") == Decimal("20.0000")  # migration 0004: SHOP_TAX_RATE's 0.20, for every other country
+    assert set(TaxRate.objects.exclude(country="").values_list("country", flat=True)) == EU
     assert all(Decimal(15) <= rate <= Decimal(27) for rate in standard.values())  # the Directive's floor; HU's 27
     assert not TaxRate.objects.filter(tax_class__code__in=["zero", "exempt"]).exists()
     reduced = TaxRate.objects.filter(tax_class__code="reduced")
     assert reduced.count() == len(EU) - 1 and not reduced.filter(country="DK").exists()  # Denmark has none
-    assert all(row.note.startswith("EU VAT rates, European Commission") for row in TaxRate.objects.all())
+    eu_rows = TaxRate.objects.exclude(country="")
+    assert all(row.note.startswith("EU VAT rates, European Commission") for row in eu_rows)
 
 
 def test_one_worldwide_method_reproduces_the_old_flat_shipping() -> None:

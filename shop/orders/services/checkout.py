@@ -2,7 +2,9 @@
 
 1. replay: the customer's ``Idempotency-Key`` already placed an order → that order (same body) or
    ``IdempotencyKeyReused`` (different body), the rule of ``services.idempotency``;
-2. read the cart (and its version) and the shipping address;
+2. read the cart (and its version) and the shipping address, and have pricing quote the cart's lines
+   for that address and the chosen shipping method (``ShippingMethodUnavailable`` 409, ``TaxUnavailable``
+   503: nothing is reserved or written); the order keeps that quote, line by line;
 3. reserve every line in the catalog, all or nothing, under a reservation id derived from the new
    order's number;
 4. one orders transaction: the order (unique per customer + key), its lines, its first history
@@ -19,7 +21,6 @@ import logging
 import secrets
 import uuid
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -32,6 +33,8 @@ from shop.orders import api, selectors
 from shop.orders.models import Order, OrderLine, OrderStatusChange
 from shop.orders.services import idempotency
 from shop.orders.services.lifecycle import payment_due_by
+from shop.pricing.api import Destination, PricingAPI, Quote, ShippingMethodUnavailable
+from shop.pricing.api import Line as PricedLine
 from shop.users.api import UsersAPI
 
 log = logging.getLogger(__name__)
@@ -49,14 +52,6 @@ class Placed:
     created: bool  # False: a replay of an earlier request with the same key
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Totals:
-    subtotal: Money
-    shipping: Money
-    tax: Money
-    total: Money
-
-
 def new_number() -> str:
     """``SO-7K3Q-9XW2``: easy to read out on the phone, 40 random bits, never sequential."""
     chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
@@ -65,14 +60,6 @@ def new_number() -> str:
 
 def reservation_id_for(number: str) -> uuid.UUID:
     return uuid.uuid5(RESERVATION_NAMESPACE, number)
-
-
-def totals_for(subtotal: Money) -> Totals:
-    currency = subtotal.currency
-    free = subtotal.amount >= Decimal(settings.SHOP_FREE_SHIPPING_OVER)
-    shipping = Money.zero(currency) if free else Money(Decimal(settings.SHOP_SHIPPING_FLAT), currency)
-    tax = (subtotal + shipping) * Decimal(settings.SHOP_TAX_RATE)
-    return Totals(subtotal=subtotal, shipping=shipping, tax=tax, total=subtotal + shipping + tax)
 
 
 def _replay(order: Order, request_fingerprint: str) -> Placed:
@@ -107,39 +94,84 @@ def _checkable(cart: Cart) -> None:
         raise api.ItemsUnavailable(skus=unsold)
 
 
+def quote_for(*, cart: Cart, ship_to: api.ShippingAddress, shipping_method: str | None, customer_id: int) -> Quote:
+    """Pricing's quote of the cart's lines for the address; an order always ships, so a destination no
+    method reaches is refused like an unavailable method (with ``available`` empty)."""
+    quote = registry.get(PricingAPI).quote(
+        lines=[PricedLine(sku=line.sku, quantity=line.quantity) for line in cart.lines],
+        destination=Destination(country=ship_to.country, postal_code=ship_to.postal_code),
+        shipping_method=shipping_method or None,
+        customer_id=customer_id,
+    )
+    if quote.shipping is None:
+        raise ShippingMethodUnavailable(
+            f"No shipping method delivers to {ship_to.country}.", shipping_method=shipping_method or "", available=[]
+        )
+    return quote
+
+
+def _order_lines(order: Order, cart: Cart, quote: Quote) -> list[OrderLine]:
+    names = {line.sku: line for line in cart.lines}
+    return [
+        OrderLine(
+            order=order,
+            sku=line.sku,
+            product_name=names[line.sku].product_name[:200],
+            variant_name=names[line.sku].variant_name[:200],
+            unit_price_amount=line.unit_price.amount,
+            quantity=line.quantity,
+            line_total_amount=line.subtotal.amount,
+            tax_class=line.tax_class,
+            tax_rate=line.tax_rate,
+            discount_amount=line.discount.amount,
+            net_amount=line.net.amount,
+            tax_amount=line.tax.amount,
+            total_amount=line.total.amount,
+        )
+        for line in quote.lines
+    ]
+
+
 def _create_order(
-    *, customer_id: int, key: str, request_fingerprint: str, number: str, cart: Cart, ship_to: api.ShippingAddress
+    *,
+    customer_id: int,
+    key: str,
+    request_fingerprint: str,
+    number: str,
+    cart: Cart,
+    quote: Quote,
+    ship_to: api.ShippingAddress,
 ) -> Order:
-    totals = totals_for(cart.subtotal)
+    shipping = quote.shipping
+    assert shipping is not None  # quote_for refuses a quote without shipping
     due = payment_due_by()
     order = Order.objects.create(
         number=number,
         customer_id=customer_id,
         status=api.PENDING_PAYMENT,
-        currency=totals.total.currency,
-        subtotal_amount=totals.subtotal.amount,
-        shipping_amount=totals.shipping.amount,
-        tax_amount=totals.tax.amount,
-        total_amount=totals.total.amount,
+        currency=quote.currency,
+        subtotal_amount=quote.subtotal.amount,
+        shipping_amount=quote.shipping_price.amount,
+        tax_amount=quote.tax.amount,
+        total_amount=quote.total.amount,
+        prices_include_tax=quote.prices_include_tax,
+        discount_amount=quote.discount.amount,
+        shipping_method=shipping.method,
+        shipping_method_name=shipping.name[:100],
+        shipping_tax_rate=shipping.tax_rate,
+        shipping_tax_amount=shipping.tax.amount,
+        tax_breakdown=[
+            {"rate": str(row.rate), "net": str(row.net.amount), "tax": str(row.tax.amount)}
+            for row in quote.tax_breakdown
+        ],
+        tax_source=quote.tax_source[:40],
         shipping_address=asdict(ship_to),
         idempotency_key=key,
         request_fingerprint=request_fingerprint,
         reservation_id=reservation_id_for(number),
         payment_due_by=due,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            sku=line.sku,
-            product_name=line.product_name[:200],
-            variant_name=line.variant_name[:200],
-            unit_price_amount=line.unit_price.amount,
-            quantity=line.quantity,
-            line_total_amount=line.unit_price.amount * line.quantity,
-        )
-        for line in cart.lines
-        if line.unit_price is not None
-    )
+    OrderLine.objects.bulk_create(_order_lines(order, cart, quote))
     OrderStatusChange.objects.create(
         order=order, from_status="", to_status=api.PENDING_PAYMENT, actor=api.ActorKind.CUSTOMER, actor_id=customer_id
     )
@@ -148,7 +180,7 @@ def _create_order(
             order_id=order.pk,
             number=number,
             customer_id=customer_id,
-            total=totals.total,
+            total=quote.total,
             reservation_id=order.reservation_id,
             payment_due_by=due,
         )
@@ -170,7 +202,12 @@ def checkout(
     request_fingerprint: str,
     shipping_address: api.ShippingAddress | None = None,
     address_id: int | None = None,
+    shipping_method: str | None = None,
+    expected_total: Money | None = None,
 ) -> Placed:
+    """Place the customer's cart as an order (the saga above). ``shipping_method`` is a method's code
+    (none: the cheapest that ships there); ``expected_total``, when the client sends the total it showed,
+    must be what the order costs now, else ``QuoteChanged`` and nothing happens (never a silent change)."""
     key = idempotency.check_key(idempotency_key)
     earlier = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
     if earlier is not None:
@@ -180,6 +217,9 @@ def checkout(
     owner = Owner(user_id=customer_id)
     cart = registry.get(CartAPI).get_cart(owner=owner)
     _checkable(cart)
+    quote = quote_for(cart=cart, ship_to=ship_to, shipping_method=shipping_method, customer_id=customer_id)
+    if expected_total is not None and expected_total != quote.total:
+        raise api.QuoteChanged(expected_total=str(expected_total.amount), total=str(quote.total.amount))
 
     number = new_number()
     reservation_id = reservation_id_for(number)
@@ -199,6 +239,7 @@ def checkout(
                 request_fingerprint=request_fingerprint,
                 number=number,
                 cart=cart,
+                quote=quote,
                 ship_to=ship_to,
             )
     except IntegrityError:

@@ -20,12 +20,14 @@ from shop.orders.api import (
     OrdersAPI,
     ShippingAddress,
     StatusChange,
+    TaxTotal,
 )
 from shop.orders.services import OrdersService, checkout, idempotency, lifecycle
 from tests.contracts.kit import assert_implements, method_queries
 from tests.factories import UserFactory
 from tests.helpers import connection_of
 from tests.orders.conftest import ADDRESS, fill_cart
+from tests.pricing import factories as pricing_factories
 
 EUR = "EUR"
 
@@ -45,10 +47,9 @@ def eur(amount: str) -> Money:
 
 
 @pytest.fixture
-def placed(stocked: Callable[..., list[str]], settings: Any) -> Order:
-    settings.SHOP_TAX_RATE = Decimal("0.10")
-    settings.SHOP_SHIPPING_FLAT = Decimal("5.00")
-    settings.SHOP_FREE_SHIPPING_OVER = Decimal("100.00")
+def placed(stocked: Callable[..., list[str]]) -> Order:
+    pricing_factories.rate("", "standard", "10")  # GB has no rates of its own: the rest of the world's
+    pricing_factories.standard_shipping(flat="5.00", free_over="100.00")
     sku, other = stocked(2, price="12.50")
     user = UserFactory.create()
     fill_cart(user, [sku], quantity=2)
@@ -72,6 +73,12 @@ def test_get_order_round_trips_the_dto_with_money(orders_api: OrdersAPI, placed:
         (1, eur("12.50"), eur("12.50")),
     ]
     assert (got.subtotal, got.shipping, got.tax, got.total) == (eur("37.50"), eur("5.00"), eur("4.25"), eur("46.75"))
+    assert [(line.tax_rate, line.net, line.tax, line.total) for line in got.lines] == [
+        (Decimal("10.0000"), eur("25.00"), eur("2.50"), eur("27.50")),
+        (Decimal("10.0000"), eur("12.50"), eur("1.25"), eur("13.75")),
+    ]
+    assert got.tax_breakdown == [TaxTotal(rate=Decimal("10.0000"), net=eur("42.50"), tax=eur("4.25"))]
+    assert (got.shipping_method, got.prices_include_tax, got.discount) == ("standard", False, eur("0.00"))
     assert type(got.total.amount) is Decimal
     assert got.shipping_address.city == "London" and got.payment_due_by is not None
     assert got.history == [

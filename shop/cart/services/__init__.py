@@ -21,7 +21,6 @@ from shop import registry
 from shop.cart import api, selectors
 from shop.cart.models import Cart, CartLine
 from shop.catalog.api import CatalogAPI, InactiveProduct, UnknownSku, Variant
-from shop.pricing.api import Destination, Line, PricingAPI, ShippingCharge
 
 MAX_SKU_CHARS = 64
 
@@ -315,15 +314,3 @@ class CartService:
 
     def merge(self, *, user_id: int, guest_token: str) -> api.Cart:
         return merge(user_id=user_id, guest_token=guest_token)
-
-
-def shipping_methods(*, owner: api.Owner, country: str, postal_code: str = "") -> list[ShippingCharge]:
-    """The shipping methods that take this cart to ``country`` (and ``postal_code``), priced by pricing
-    for these lines, cheapest first; none for an empty cart (or no cart yet)."""
-    cart = selectors.cart_with_lines(owner)
-    lines = [Line(sku=line.sku, quantity=line.quantity) for line in selectors.lines_of(cart)] if cart else []
-    if not lines:
-        return []
-    return registry.get(PricingAPI).shipping_methods(
-        lines=lines, destination=Destination(country=country, postal_code=postal_code), customer_id=owner.user_id
-    )

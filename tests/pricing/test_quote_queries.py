@@ -1,0 +1,45 @@
+"""A quote costs a fixed number of queries whatever the number of lines (issue 15 done-when 5): one catalog
+read for every SKU, one read of the rates for every place and class, one of the shipping methods and bands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from shop.pricing.api import Destination, Line, PricingAPI
+from tests.catalog.factories import ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def every_database() -> Iterator[list[CaptureQueriesContext]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
+
+
+def queries_of(pricing: PricingAPI, lines: list[Line]) -> int:
+    with every_database() as captured:
+        quote = pricing.quote(lines=lines, destination=Destination(country="DE", postal_code="10117"))
+    assert len(quote.lines) == len(lines) and quote.shipping is not None
+    return sum(len(c.captured_queries) for c in captured)
+
+
+def test_a_quote_of_10_lines_costs_the_queries_of_one(pricing: PricingAPI) -> None:
+    classes = ["standard", "reduced", "super_reduced", "zero", "exempt"]
+    skus = [
+        VariantFactory.create(
+            price_amount=Decimal("9.99"), weight_grams=100 * i, product=ProductFactory.create(tax_class=classes[i % 5])
+        ).sku
+        for i in range(10)
+    ]
+    one = queries_of(pricing, [Line(sku=skus[0], quantity=1)])
+    ten = queries_of(pricing, [Line(sku=sku, quantity=2) for sku in skus])
+
+    assert one == ten
+    assert one <= 6  # catalog variants, rates, zones/methods/bands: a change here is a conscious one
