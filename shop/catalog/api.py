@@ -37,6 +37,8 @@ class Variant:
     is_active: bool  # false when the variant or its product is no longer sold
     tax_class: str  # the product's, one of TAX_CLASSES
     weight_grams: int  # shipping weight of one unit (0: not weighed)
+    # The product's category and every ancestor, root first (what "a category and its descendants" matches).
+    category_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

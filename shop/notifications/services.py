@@ -102,10 +102,12 @@ def order_context(order: Order, *, url: str) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "unit_price": money(line.unit_price),
                 "total": money(line.line_total),
+                "discounts": [f"{d.label}: -{money(d.amount)}" for d in line.discounts],
             }
             for line in order.lines
         ],
         "subtotal": money(order.subtotal),
+        "discount": money(order.discount) if order.discount.amount > 0 else "",  # shown only when there is one
         "shipping": money(order.shipping),
         "tax": money(order.tax),
         "tax_label": "Of which tax" if order.prices_include_tax else "Tax",  # gross prices include it
@@ -321,6 +323,7 @@ class Samples:
         ],
         "subtotal": "€59.90",
         "shipping": "€0.00",
+        "discount": "",
         "tax": "€11.98",
         "tax_label": "Tax",
         "total": "€71.88",

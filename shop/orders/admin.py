@@ -73,13 +73,19 @@ def _admin_url(name: str, *args: Any, query: str = "") -> str | None:
 # --- inlines ---------------------------------------------------------------------------------------
 class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
     model = OrderLine
-    fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total", "tax", "paid")
+    fields = ("sku", "product_name", "variant_name", "unit_price", "quantity", "line_total", "discount", "tax", "paid")
     readonly_fields = fields
     ordering = ("id",)
 
     @admin.display(description="tax")
     def tax(self, obj: OrderLine) -> str:
         return f"{obj.order.money(obj.tax_amount)} ({obj.tax_rate.normalize():f} %, {obj.tax_class or 'n/a'})"
+
+    @admin.display(description="discount")
+    def discount(self, obj: OrderLine) -> str:
+        """Each promotion's share of the line, as the customer saw it."""
+        parts = [f"{d['label']}: -{obj.order.money(d['amount'])}" for d in obj.discounts or []]
+        return "; ".join(parts) or "—"
 
     @admin.display(description="paid for the line")
     def paid(self, obj: OrderLine) -> Money:

@@ -51,6 +51,15 @@ class ShippingAddress:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LineDiscount:
+    """One promotion's share of a line: ``source`` (``promotion:<id>``) for the books, ``label`` for the customer."""
+
+    source: str
+    label: str
+    amount: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OrderLine:
     """A line as the quote priced it: ``line_total = unit_price * quantity`` (in the price entry mode),
     then ``total = net + tax`` after ``discount``: what the customer paid for the line."""
@@ -63,6 +72,7 @@ class OrderLine:
     line_total: Money
     tax_rate: Decimal  # a percentage: Decimal("19.00") is 19 %
     discount: Money
+    discounts: list[LineDiscount]
     net: Money
     tax: Money
     total: Money

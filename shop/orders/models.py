@@ -96,6 +96,8 @@ class OrderLine(models.Model):
     tax_class = models.CharField(max_length=20, blank=True)
     tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # What made up ``discount_amount``: [{"source": "promotion:7", "label": "Summer sale", "amount": "4.00"}].
+    discounts = models.JSONField(default=list, blank=True)
     net_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)

@@ -66,6 +66,10 @@ def to_order_dto(order: Order) -> api.Order:
                 line_total=Money(line.line_total_amount, currency),
                 tax_rate=line.tax_rate,
                 discount=Money(line.discount_amount, currency),
+                discounts=[
+                    api.LineDiscount(source=d["source"], label=d["label"], amount=Money(d["amount"], currency))
+                    for d in line.discounts or []
+                ],
                 net=Money(line.net_amount, currency),
                 tax=Money(line.tax_amount, currency),
                 total=Money(line.total_amount, currency),

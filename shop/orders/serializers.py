@@ -61,6 +61,13 @@ class ShippingAddressOutput(serializers.Serializer[Any]):
     phone = serializers.CharField()
 
 
+class LineDiscountOutput(serializers.Serializer[Any]):
+    # DRF's metaclass takes declared fields out of the class, so these names do not shadow Field.source/label.
+    source = serializers.CharField(help_text="promotion:<id>")  # type: ignore[assignment]
+    label = serializers.CharField(help_text="What the customer reads.")  # type: ignore[assignment]
+    amount = MoneyOutput()
+
+
 class OrderLineOutput(serializers.Serializer[Any]):
     sku = serializers.CharField()
     product_name = serializers.CharField()
@@ -70,6 +77,7 @@ class OrderLineOutput(serializers.Serializer[Any]):
     line_total = MoneyOutput(help_text="unit_price x quantity, as prices are entered (gross or net).")
     tax_rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Percent, e.g. 19.00.")
     discount = MoneyOutput()
+    discounts = LineDiscountOutput(many=True, help_text="The promotions that make up `discount`.")
     net = MoneyOutput(help_text="After discounts, without tax.")
     tax = MoneyOutput()
     total = MoneyOutput(help_text="After discounts, with tax: what the customer paid for this line.")

@@ -1,6 +1,7 @@
 """Staff pages for pricing's configuration: tax classes and their rates per country, shipping zones,
-and methods with their bands. Each page answers the question staff come with ("what does Germany
-charge on books?", "what ships to Northern Ireland, at what price?") in its list columns and filters.
+methods with their bands, and automatic promotions. Each page answers the question staff come with
+("what does Germany charge on books?", "what ships to Northern Ireland, at what price?") in its list
+columns and filters.
 
 Configuration is edited in place (these are settings, not states with transitions); the forms refuse
 what the quote could not use: rates for ``zero``/``exempt`` (always 0 %), prefixes without countries,
@@ -18,7 +19,7 @@ from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
-from shop.pricing.models import ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
+from shop.pricing.models import Promotion, ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
 from shop.pricing.selectors import normalise_postal_code
 
 FIXED_ZERO = ("zero", "exempt")
@@ -192,3 +193,93 @@ class ShippingMethodAdmin(admin.ModelAdmin[ShippingMethod]):
         return "; ".join(
             f"≤ {b.up_to.normalize():f}{unit}: {b.price}" if b.up_to is not None else f"above: {b.price}" for b in bands
         )
+
+
+# --- promotions ------------------------------------------------------------------------------------
+class PromotionForm(forms.ModelForm[Promotion]):
+    """Refuses a promotion the quote could not apply: items with nothing to cover, a threshold on items,
+    scopes on an order promotion, free shipping on items, more than 100 %."""
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "label",
+            "kind",
+            "benefit",
+            "value",
+            "everything",
+            "skus",
+            "category_ids",
+            "min_subtotal",
+            "buy_quantity",
+            "get_quantity",
+            "max_applications",
+            "starts_at",
+            "ends_at",
+            "exclusive",
+            "priority",
+            "is_active",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, benefit = data.get("kind"), data.get("benefit")
+        scoped = data.get("everything") or (data.get("skus") or "").strip() or data.get("category_ids")
+        if kind == Promotion.Kind.CATALOGUE:
+            if not scoped:
+                raise forms.ValidationError("An items promotion covers everything, some SKUs or some categories.")
+            if data.get("min_subtotal") is not None:
+                self.add_error("min_subtotal", "A threshold belongs to order promotions.")
+            if benefit == Promotion.Benefit.FREE_SHIPPING:
+                self.add_error("benefit", "Free shipping is an order promotion.")
+        elif scoped:
+            raise forms.ValidationError("An order promotion covers the whole order: leave SKUs and categories empty.")
+        if benefit in (Promotion.Benefit.PERCENTAGE, Promotion.Benefit.BUY_X_GET_Y) and (data.get("value") or 0) > 100:
+            self.add_error("value", "A percentage is at most 100.")
+        bxgy = benefit == Promotion.Benefit.BUY_X_GET_Y
+        if bxgy and not (data.get("buy_quantity") and data.get("get_quantity")):
+            self.add_error("buy_quantity", "Buy X get Y needs both X and Y (at least 1).")
+        if not bxgy and any(data.get(f) is not None for f in ("buy_quantity", "get_quantity", "max_applications")):
+            self.add_error("buy_quantity", "X, Y and the cap belong to buy X get Y promotions.")
+        if bxgy and kind != Promotion.Kind.CATALOGUE:
+            self.add_error("benefit", "Buy X get Y is an items promotion.")
+        ids = data.get("category_ids") or []
+        if not isinstance(ids, list) or not all(isinstance(i, int) and i > 0 for i in ids):
+            self.add_error("category_ids", "A list of category ids, e.g. [3, 7].")
+        return data
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin[Promotion]):
+    """Automatic promotions, in the order the quote considers them (priority, then age). Amounts are in the
+    shop's currency and price entry mode; a running promotion applies to the next quote (cart or checkout)."""
+
+    form = PromotionForm
+    list_display = ["name", "label", "kind", "benefit", "value", "window", "exclusive", "priority", "is_active"]
+    list_filter = ["is_active", "kind", "benefit", "exclusive"]
+    search_fields = ["name", "label", "skus"]
+    fields = [
+        "name",
+        "label",
+        "kind",
+        "benefit",
+        "value",
+        "everything",
+        "skus",
+        "category_ids",
+        "min_subtotal",
+        "buy_quantity",
+        "get_quantity",
+        "max_applications",
+        "starts_at",
+        "ends_at",
+        "exclusive",
+        "priority",
+        "is_active",
+    ]
+
+    @admin.display(description="runs")
+    def window(self, obj: Promotion) -> str:
+        start = f"{obj.starts_at:%Y-%m-%d %H:%M}" if obj.starts_at else "now"
+        return f"{start} to {obj.ends_at:%Y-%m-%d %H:%M}" if obj.ends_at else f"from {start}, open-ended"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django_countries.fields import CountryField
 
 from shop.catalog.api import TAX_CLASSES
@@ -134,3 +134,80 @@ class ShippingBand(models.Model):
 
     def __str__(self) -> str:
         return f"up to {self.up_to if self.up_to is not None else '∞'}: {self.price}"
+
+
+class Promotion(models.Model):
+    """An automatic discount (no code): off catalogue items (SKUs, categories with their descendants, or
+    everything), or off the order (above a threshold: a percentage, an amount, or free shipping), within
+    a time window. Which apply, in what order and how they stack is one function,
+    ``services.promotions.apply`` (docs/pricing.md, "Promotions")."""
+
+    class Kind(models.TextChoices):
+        CATALOGUE = "catalogue", "items (catalogue)"
+        ORDER = "order", "the order"
+
+    class Benefit(models.TextChoices):
+        PERCENTAGE = "percentage", "percentage off"
+        FIXED = "fixed", "fixed amount off (per unit for items, once for the order)"
+        FREE_SHIPPING = "free_shipping", "free shipping (order promotions)"
+        BUY_X_GET_Y = "buy_x_get_y", "buy X get Y: the value is the percentage off the Y cheapest (100: free)"
+
+    name = models.CharField(max_length=100, help_text="For staff.")
+    label = models.CharField(max_length=100, help_text="What the customer reads, e.g. 'Summer sale: -20 %'.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CATALOGUE)
+    benefit = models.CharField(max_length=15, choices=Benefit.choices, default=Benefit.PERCENTAGE)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(0),
+        help_text="Percent (0-100), or an amount in the shop's currency.",
+    )
+    everything = models.BooleanField(default=False, help_text="Items: every item of the catalogue.")
+    skus = models.TextField(blank=True, help_text="Items: the SKUs it covers, separated by commas or new lines.")
+    category_ids = models.JSONField(
+        default=list, blank=True, help_text="Items: ids of the categories it covers (each with its descendants)."
+    )
+    min_subtotal = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Order: the goods (after item discounts) must cost at least this.",
+    )
+    buy_quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Buy X get Y: X, the units paid.")
+    get_quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Buy X get Y: Y, the units discounted.")
+    max_applications = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Buy X get Y: at most this many times per order; blank: no cap."
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Blank: already running.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until switched off.")
+    is_active = models.BooleanField(default=True)
+    exclusive = models.BooleanField(
+        default=False, help_text="Applies alone: not after another promotion of its kind, and none after it."
+    )
+    priority = models.IntegerField(default=0, help_text="Higher first; equal priorities: the older first.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="promotion_value_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(benefit="percentage") | Q(value__lte=100), name="promotion_percentage_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(benefit="free_shipping") | Q(kind="order"), name="promotion_free_shipping_is_order"
+            ),
+            models.CheckConstraint(
+                condition=~Q(benefit="buy_x_get_y")
+                | Q(kind="catalogue", buy_quantity__gte=1, get_quantity__gte=1, value__lte=100),
+                name="promotion_buy_x_get_y_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="promotion_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,18 +1,21 @@
 """Read queries of pricing, each a fixed number of statements whatever the basket: the tax rows of the
-asked countries (one query) and the active shipping methods with their zones and bands (two).
+asked countries (one query), the active shipping methods with their zones and bands (two) and the running
+promotions (one).
 
 Rows become plain records here, so the quoting arithmetic (``services``) never touches the ORM.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
-from shop.pricing.models import ShippingBand, ShippingMethod, TaxRate
+from shop.pricing.models import Promotion, ShippingBand, ShippingMethod, TaxRate
 
 
 def tax_rate_rows(countries: Collection[str]) -> list[tuple[str, str, Decimal]]:
@@ -70,3 +73,49 @@ def active_shipping_methods() -> list[Method]:
             )
         )
     return methods
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rule:
+    """An active promotion as the quoting arithmetic reads it (``services.promotions``)."""
+
+    id: int
+    label: str
+    kind: str  # "catalogue" or "order"
+    benefit: str  # "percentage", "fixed" or "free_shipping"
+    value: Decimal
+    everything: bool = False
+    skus: frozenset[str] = frozenset()
+    category_ids: frozenset[int] = frozenset()
+    min_subtotal: Decimal | None = None
+    exclusive: bool = False
+    priority: int = 0
+    buy_quantity: int = 0  # buy X get Y
+    get_quantity: int = 0
+    max_applications: int | None = None
+
+
+def running_promotions(*, now: datetime) -> list[Rule]:
+    """Every active promotion whose window holds ``now``: one query."""
+    rows = Promotion.objects.filter(is_active=True).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now), Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+    return [
+        Rule(
+            id=row.pk,
+            label=row.label or row.name,
+            kind=row.kind,
+            benefit=row.benefit,
+            value=row.value,
+            everything=row.everything,
+            skus=frozenset(part for part in re.split(r"[\s,]+", row.skus) if part),
+            category_ids=frozenset(int(i) for i in row.category_ids or [] if str(i).isdigit()),
+            min_subtotal=row.min_subtotal,
+            exclusive=row.exclusive,
+            priority=row.priority,
+            buy_quantity=row.buy_quantity or 0,
+            get_quantity=row.get_quantity or 0,
+            max_applications=row.max_applications,
+        )
+        for row in rows
+    ]

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from shop.pricing.api import Destination, Line, PricingAPI
-from shop.pricing.models import ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
+from shop.pricing.models import Promotion, ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
 from shop.users.models import User
 from tests.catalog.factories import VariantFactory
 from tests.pricing.factories import method, zone
@@ -149,3 +149,52 @@ def test_the_forms_refuse_what_a_quote_could_not_use(browser: Client, page: str,
     assert response.context["errors"] or response.context["inline_admin_formsets"][0].formset.non_form_errors()
     assert (TaxRate.objects.count(), ShippingZone.objects.count(), ShippingMethod.objects.count()) == counts
     assert ShippingBand.objects.count() == 0
+
+
+def promotion_form(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Summer",
+        "label": "Summer sale",
+        "kind": "catalogue",
+        "benefit": "percentage",
+        "value": "20",
+        "skus": "",
+        "category_ids": "[]",
+        "min_subtotal": "",
+        "priority": "0",
+        "is_active": "on",
+    }
+    body.update(changes)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},  # items, but none covered
+        {"everything": "on", "value": "120"},  # more than 100 %
+        {"everything": "on", "benefit": "free_shipping"},  # free shipping is an order promotion
+        {"everything": "on", "min_subtotal": "50"},  # a threshold is an order promotion's
+        {"kind": "order", "skus": "TEE"},  # an order promotion covers the order
+        {"everything": "on", "category_ids": '["shoes"]'},
+        {"everything": "on", "value": "-1"},
+    ],
+)
+def test_the_promotion_form_refuses_what_a_quote_could_not_apply(browser: Client, changes: dict[str, Any]) -> None:
+    response = browser.post(f"{ADMIN}/promotion/add/", promotion_form(**changes))
+
+    assert response.status_code == 200 and response.context["errors"], response
+    assert not Promotion.objects.exists()
+
+
+def test_a_promotion_set_up_in_the_admin_is_applied_by_the_next_quote(browser: Client, pricing: PricingAPI) -> None:
+    sku = str(VariantFactory(price_amount=Decimal("50.00")).sku)
+
+    response = browser.post(f"{ADMIN}/promotion/add/", promotion_form(skus=f"{sku}, OTHER-1"))
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    listed = browser.get(f"{ADMIN}/promotion/").content.decode()
+    assert "Summer sale" in listed and "open-ended" in listed
+    assert browser.get(f"{ADMIN}/promotion/{Promotion.objects.get().pk}/change/").status_code == 200
+    quote = pricing.quote(lines=[Line(sku=sku, quantity=1)], destination=Destination(country="DE"))
+    assert [(d.label, d.amount.amount) for d in quote.lines[0].discounts] == [("Summer sale", Decimal("10.00"))]

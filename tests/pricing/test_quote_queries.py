@@ -12,6 +12,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from shop.pricing.api import Destination, Line, PricingAPI
+from shop.pricing.models import Promotion
 from tests.catalog.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,18 @@ def test_a_quote_of_10_lines_costs_the_queries_of_one(pricing: PricingAPI) -> No
 
     assert one == ten
     assert one <= 6  # catalog variants, rates, zones/methods/bands: a change here is a conscious one
+
+
+def test_200_running_promotions_cost_the_queries_of_one(pricing: PricingAPI) -> None:
+    skus = [VariantFactory.create(price_amount=Decimal("30.00")).sku for _ in range(3)]
+    lines = [Line(sku=sku, quantity=2) for sku in skus]
+    Promotion.objects.create(name="one", label="one", everything=True, value=Decimal("5"))
+    one = queries_of(pricing, lines)
+    Promotion.objects.bulk_create(
+        Promotion(name=f"p{i}", label=f"p{i}", everything=i % 2 == 0, skus=skus[i % 3], value=Decimal("1"))
+        for i in range(199)
+    )
+
+    quote_many = pricing.quote(lines=lines, destination=Destination(country="DE"))
+    assert len({d.source for line in quote_many.lines for d in line.discounts}) > 100  # they really apply
+    assert queries_of(pricing, lines) == one

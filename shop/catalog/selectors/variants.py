@@ -39,6 +39,7 @@ def to_variant_dto(variant: Variant) -> api.Variant:
         is_active=variant.is_active and product.is_active,
         tax_class=product.tax_class,
         weight_grams=variant.weight_grams,
+        category_ids=[int(part) for part in product.category.path.split("/") if part] if product.category_id else [],
     )
 
 
@@ -47,7 +48,7 @@ def variants_by_skus(*, skus: Sequence[str]) -> list[Variant]:
     wanted = list(dict.fromkeys(skus))
     if not wanted:
         return []
-    found = {v.sku: v for v in Variant.objects.filter(sku__in=wanted).select_related("product", "stock")}
+    found = {v.sku: v for v in Variant.objects.filter(sku__in=wanted).select_related("product__category", "stock")}
     return [found[sku] for sku in wanted if sku in found]
 
 

@@ -124,6 +124,7 @@ def _order_lines(order: Order, cart: Cart, quote: Quote) -> list[OrderLine]:
             tax_class=line.tax_class,
             tax_rate=line.tax_rate,
             discount_amount=line.discount.amount,
+            discounts=[{"source": d.source, "label": d.label, "amount": str(d.amount.amount)} for d in line.discounts],
             net_amount=line.net.amount,
             tax_amount=line.tax.amount,
             total_amount=line.total.amount,

@@ -38,6 +38,7 @@ class Item:
     entered_price: Money  # the catalog's price of one unit, in the entry mode
     tax_class: str
     weight_grams: int = 0
+    category_ids: Sequence[int] = field(default_factory=tuple)  # the product's category and its ancestors
     discounts: Sequence[api.Discount] = field(default_factory=tuple)
 
 
@@ -70,11 +71,16 @@ def _discount(discounts: Sequence[api.Discount], *, limit: Money) -> Money:
     return total
 
 
+def unit_price(item: Item, *, rate: Decimal, origin_rate: Decimal | None, included: bool) -> Money:
+    """What one unit costs where it is taxed at ``rate``, in the entry mode (before discounts)."""
+    if included and origin_rate is not None:
+        return recomputed_gross(item.entered_price, origin_rate=origin_rate, rate=rate)
+    return item.entered_price
+
+
 def price_line(item: Item, *, rate: Decimal, origin_rate: Decimal | None, included: bool) -> api.QuoteLine:
     """One line. ``origin_rate`` is the rate the gross price includes (gross mode only)."""
-    unit = item.entered_price
-    if included and origin_rate is not None:
-        unit = recomputed_gross(unit, origin_rate=origin_rate, rate=rate)
+    unit = unit_price(item, rate=rate, origin_rate=origin_rate, included=included)
     subtotal = unit * item.quantity
     discount = _discount(item.discounts, limit=subtotal)
     net, tax, total = split(subtotal - discount, rate=rate, included=included)

@@ -2,17 +2,19 @@
 the tax provider and the shipping methods, then price it (``arithmetic``).
 
 A quote costs the same statements for 1 line or 500: one catalog read (``get_variants``), one read of
-the rates of every place, two of the shipping methods. It writes nothing.
+the rates of every place, two of the shipping methods, one of the running promotions. It writes nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.utils import timezone
 from django_countries import countries
 
 from shop import registry
@@ -20,7 +22,7 @@ from shop.catalog.api import SKU_PATTERN, CatalogAPI, InactiveProduct, UnknownSk
 from shop.kernel import Money, ValidationFailed
 from shop.pricing import api, selectors
 from shop.pricing.adapters.base import STANDARD, RatesByClass, TaxPlace
-from shop.pricing.services import arithmetic, shipping, tax
+from shop.pricing.services import arithmetic, promotions, shipping, tax
 from shop.pricing.services.arithmetic import Item
 
 SKU_RE = re.compile(rf"^{SKU_PATTERN}$")
@@ -74,6 +76,7 @@ def _items(lines: Sequence[api.Line], currency: str) -> list[Item]:
             entered_price=found[line.sku].price,
             tax_class=found[line.sku].tax_class,
             weight_grams=found[line.sku].weight_grams,
+            category_ids=tuple(found[line.sku].category_ids),
         )
         for line in lines
     ]
@@ -107,6 +110,7 @@ def price_basket(*, lines: Sequence[api.Line], destination: api.Destination | No
         rates=rates[here],
         origin_rates=rates[places[-1]] if included else None,
         methods=selectors.active_shipping_methods() if items else [],
+        rules=selectors.running_promotions(now=timezone.now()) if items else [],
         place=here,
         currency=currency,
         destination=destination,
@@ -124,10 +128,30 @@ def build_basket(
     currency: str,
     destination: api.Destination | None,
     tax_source: str,
+    rules: Sequence[selectors.Rule] = (),
 ) -> Basket:
     """Price the lines and every shipping method that can carry them (pure: what was read comes in).
-    ``origin_rates`` are the rates gross prices include (``None``: prices are net)."""
+    ``origin_rates`` are the rates gross prices include (``None``: prices are net); ``rules`` the running
+    promotions, which discount the lines (and maybe shipping) before tax (``promotions.apply``)."""
     included = origin_rates is not None
+
+    def origin_rate(tax_class: str) -> Decimal | None:
+        return origin_rates[tax_class] if origin_rates else None
+
+    targets = [
+        promotions.Target(
+            sku=item.sku,
+            quantity=item.quantity,
+            category_ids=item.category_ids,
+            subtotal=arithmetic.unit_price(
+                item, rate=rates[item.tax_class], origin_rate=origin_rate(item.tax_class), included=included
+            )
+            * item.quantity,
+        )
+        for item in items
+    ]
+    granted = promotions.apply(rules, targets, currency)
+    items = [replace(item, discounts=tuple(discounts)) for item, discounts in zip(items, granted.lines, strict=True)]
     priced = [
         arithmetic.price_line(
             item,
@@ -150,9 +174,20 @@ def build_basket(
             delivery_estimate=method.delivery_estimate,
             entered_price=Money(price, currency),
             rate=rates[STANDARD],
-            origin_rate=origin_rates[STANDARD] if origin_rates else None,
+            origin_rate=origin_rate(STANDARD),
             included=included,
         )
+        if granted.free_shipping is not None and charge.price.amount > 0:
+            charge = arithmetic.price_shipping(
+                code=method.code,
+                name=method.name,
+                delivery_estimate=method.delivery_estimate,
+                entered_price=Money(price, currency),
+                rate=rates[STANDARD],
+                origin_rate=origin_rate(STANDARD),
+                included=included,
+                discounts=promotions.shipping_discount(granted.free_shipping, charge.price),
+            )
         options.append((method.position, charge))
     options.sort(key=lambda pc: (pc[1].total.amount, pc[0], pc[1].method))
     return Basket(

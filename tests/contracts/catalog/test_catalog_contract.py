@@ -37,7 +37,7 @@ from shop.catalog.models import Variant as VariantRow
 from shop.catalog.services import CatalogService
 from shop.kernel import Conflict, Money
 from shop.registry.transport import codec
-from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.contracts.kit import method_queries, remote_in_process
 from tests.helpers import connection_of
 
@@ -70,7 +70,9 @@ def _stock(variant: VariantRow) -> tuple[int, int]:
 
 # --- get_variants -----------------------------------------------------------------------------------
 def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) -> None:
-    product = ProductFactory.create(name="Trail Shoe", slug="trail-shoe", tax_class="reduced")
+    outdoor = CategoryFactory.create(name="Outdoor")
+    shoes = CategoryFactory.create(parent=outdoor, name="Shoes")
+    product = ProductFactory.create(name="Trail Shoe", slug="trail-shoe", tax_class="reduced", category=shoes)
     on_sale = VariantFactory.create(
         product=product,
         sku="SHOE-42",
@@ -100,6 +102,7 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
             is_active=True,
             tax_class="reduced",
             weight_grams=450,
+            category_ids=[outdoor.pk, shoes.pk],  # the product's category after its ancestors
         ),
         Variant(
             sku="SHOE-43",
@@ -114,6 +117,7 @@ def test_get_variants_round_trips_the_dto_with_money(catalog_api: CatalogAPI) ->
             is_active=True,
             tax_class="reduced",
             weight_grams=0,
+            category_ids=[outdoor.pk, shoes.pk],
         ),
     ]
     assert all(type(v) is Variant for v in got)

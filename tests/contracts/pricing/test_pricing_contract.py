@@ -144,14 +144,15 @@ def test_a_tax_service_down_is_tax_unavailable_not_a_dead_context(
 # --- cost -----------------------------------------------------------------------------------------------
 @contextmanager
 def pinned_queries() -> Iterator[None]:
-    """One catalog read; one read of the rates and two of the shipping methods (with their bands)."""
+    """One catalog read; one read of the rates, two of the shipping methods (with their bands) and one of
+    the running promotions."""
     catalog, pricing = connection_of("catalog"), connection_of("pricing")
     with ExitStack() as stack:
         if catalog is pricing:
-            stack.enter_context(method_queries(catalog, exactly=4))
+            stack.enter_context(method_queries(catalog, exactly=5))
         else:
             stack.enter_context(method_queries(catalog, exactly=1))
-            stack.enter_context(method_queries(pricing, exactly=3))
+            stack.enter_context(method_queries(pricing, exactly=4))
         yield
 
 
