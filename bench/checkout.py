@@ -5,6 +5,7 @@ and a unique ``Idempotency-Key``. So ``run_checkout`` keeps one closed-loop clie
 its own customer (bench/seed.py, ``seed_checkout``), looping on one event loop, in the loader process:
 
     3 x POST /api/v1/cart/lines/  {"sku": ..., "quantity": 1}                 (expect 200)
+    POST /api/v1/cart/vouchers/  {"code": "BENCH-5"}    (the voucher phase only; expect 200)
     POST /api/v1/orders/  Idempotency-Key: <uuid4>  {"shipping_address": ...}  (expect 201, or 409 out_of_stock)
     DELETE /api/v1/cart/  after anything but a 201 (a failed checkout leaves the cart as it was)
 
@@ -49,6 +50,7 @@ SCARCE_EVERY = 4  # every 4th cart carries one unit of a scarce SKU as its third
 SOLD_OUT_TIMEOUT_S = 30.0  # the first warm-up waits at most this long past --warmup for the scarce SKUs to sell out
 CART_LINES = "/api/v1/cart/lines/"
 CART = "/api/v1/cart/"
+CART_VOUCHERS = "/api/v1/cart/vouchers/"
 ORDERS = "/api/v1/orders/"
 SHIPPING = {
     "shipping_address": {
@@ -69,6 +71,7 @@ class Plan:
     customers: list[dict[str, Any]]  # {"user_id", "access"}
     deep_skus: list[str]
     scarce_skus: list[str]
+    voucher: str = ""  # applied to every cart before its checkout (the voucher phase), else none
 
     @classmethod
     def of(cls, seeded: Mapping[str, Any]) -> Plan:
@@ -180,6 +183,11 @@ async def _checkout_load(
             status, _ = await send("POST", CART_LINES, access, {"sku": sku, "quantity": 1})
             if status != "200":
                 errors[f"add {status}"] += 1
+                return "error", 0.0
+        if plan.voucher:
+            status, _ = await send("POST", CART_VOUCHERS, access, {"code": plan.voucher})
+            if status != "200":
+                errors[f"apply voucher {status}"] += 1
                 return "error", 0.0
         t1 = time.perf_counter()
         status, response = await send("POST", ORDERS, access, SHIPPING, **{"Idempotency-Key": str(uuid.uuid4())})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -40,7 +41,7 @@ from psycopg import sql
 from bench import checkout
 from bench.checkout import CheckoutSample, Plan
 from bench.load import HttpRequest, Sample, Summary, run_load
-from bench.scenarios import CHECKOUT, CHECKOUT_ITERATION, FLOOR, SCENARIOS, Fixture, Scenario
+from bench.scenarios import CHECKOUT, CHECKOUT_ITERATION, CHECKOUT_VOUCHER, FLOOR, SCENARIOS, Fixture, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -333,6 +334,7 @@ def bench(args: argparse.Namespace) -> int:
     scenarios = [FLOOR, *(s for s in SCENARIOS if args.only in s.name)]
     with_checkout = args.only in CHECKOUT.name
     plan = Plan.of(seeded["extra"]["checkout"])
+    voucher_plan = dataclasses.replace(plan, voucher=seeded["extra"]["checkout"]["voucher"])
     config = {
         "seconds": args.seconds,
         "warmup": args.warmup,
@@ -347,7 +349,7 @@ def bench(args: argparse.Namespace) -> int:
         "revision": git_revision(),
     }
     print(
-        f"bench: {len(scenarios) + with_checkout} scenarios x ({args.warmup:g} s warm-up + {args.seconds:g} s in "
+        f"bench: {len(scenarios) + 2 * with_checkout} scenarios x ({args.warmup:g} s warm-up + {args.seconds:g} s in "
         f"{args.rounds} interleaved rounds), {args.connections} connections, gunicorn {args.workers} sync workers, "
         f"PostgreSQL, cache {config['cache']}"
     )
@@ -359,6 +361,7 @@ def bench(args: argparse.Namespace) -> int:
     port = free_port()
     samples: dict[str, list[Sample]] = {scenario.name: [] for scenario in scenarios}
     checkout_rounds: list[CheckoutSample] = []
+    voucher_rounds: list[CheckoutSample] = []
     with (
         gunicorn(port, args.workers, env) as base,
         ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as loader,
@@ -377,7 +380,7 @@ def bench(args: argparse.Namespace) -> int:
         # Interleaved rounds: floor, A, B, floor, A, B, ... so that background load drifting during the run
         # (other jobs on a shared 2-core box) hits the floor and every scenario alike, and the ratio holds.
         for round_no in range(args.rounds):
-            names = [s.name for s in scenarios] + [CHECKOUT.name] * with_checkout
+            names = [s.name for s in scenarios] + [CHECKOUT.name, CHECKOUT_VOUCHER.name] * with_checkout
             print(f"  round {round_no + 1}/{args.rounds}: {', '.join(names)}", flush=True)
             for scenario in scenarios:
                 future = loader.submit(
@@ -403,10 +406,25 @@ def bench(args: argparse.Namespace) -> int:
                     sell_out_first=plan.scarce_skus if round_no == 0 else (),
                 )
                 checkout_rounds.append(phase.result())
+                # The same loop with a voucher applied before each checkout: cart numbering continues, so the
+                # voucher carts share stock rows with the plain ones like any two consecutive carts.
+                phase = loader.submit(
+                    checkout.run_checkout,
+                    HOST,
+                    port,
+                    voucher_plan,
+                    connections=args.connections,
+                    warmup=0.2,
+                    seconds=args.seconds / args.rounds,
+                    first_cart=checkout_rounds[-1].next_cart,
+                )
+                voucher_rounds.append(phase.result())
+                checkout_rounds[-1] = dataclasses.replace(checkout_rounds[-1], next_cart=voucher_rounds[-1].next_cart)
     rows = [(scenario, Summary.of(samples[scenario.name])) for scenario in scenarios]
     if with_checkout:
         rows.append((CHECKOUT, Summary.of([r.orders for r in checkout_rounds])))
         rows.append((CHECKOUT_ITERATION, Summary.of([r.iterations for r in checkout_rounds])))
+        rows.append((CHECKOUT_VOUCHER, Summary.of([r.orders for r in voucher_rounds])))
     records = report(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     latest = RESULTS / "latest.json"
@@ -426,7 +444,8 @@ def bench(args: argparse.Namespace) -> int:
             before=before,
             last_order_before=last_order,
             customer_ids=seeded["extra"]["checkout"]["customer_ids"],
-            expected_orders=1 + sum(r.created for r in checkout_rounds),  # the smoke test's order, and the phase's
+            # the smoke test's order, and the two phases'
+            expected_orders=1 + sum(r.created for r in [*checkout_rounds, *voucher_rounds]),
         )
         payload["checkout"] = report_checkout(checkout_rounds, audit, plan)
         audit_failed = bool(audit.problems) or not audit.sold_out

@@ -111,6 +111,9 @@ SCENARIOS: list[Scenario] = [
 # checkout, a fresh Idempotency-Key each time) in the same rounds. These name its two rows of the table; ``--only``
 # matches the first one's name.
 CHECKOUT = Scenario("checkout (cart of 3 lines → order)", "POST", "/api/v1/orders/", bearer)
+CHECKOUT_VOUCHER = Scenario(
+    "checkout with a voucher (3 lines + code → order)", "POST", "/api/v1/cart/vouchers/, /api/v1/orders/", bearer
+)
 CHECKOUT_ITERATION = Scenario(
     "checkout iteration (3 adds + checkout)", "POST", "/api/v1/cart/lines/ x3, /api/v1/orders/", bearer
 )

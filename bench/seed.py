@@ -122,6 +122,9 @@ def seed_carts() -> dict[str, Any]:
     return {"cart_customers": customers}
 
 
+CHECKOUT_VOUCHER = "BENCH-5"
+
+
 def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: str) -> dict[str, Any]:
     """The checkout phase's customers (empty carts, no orders, fresh access tokens) and its SKU pool, whose stock is
     reset to CHECKOUT_DEEP_STOCK / CHECKOUT_SCARCE_STOCK on hand and nothing reserved, with its holds and ledger
@@ -135,6 +138,7 @@ def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: st
     from shop.catalog.adapters.cache import invalidate_catalog
     from shop.catalog.models import Reservation, Stock, StockMovement, Variant
     from shop.orders.models import Order
+    from shop.pricing.models import Promotion, Voucher, VoucherUse
     from shop.users.models import User
     from shop.users.services import issue_tokens
 
@@ -173,6 +177,21 @@ def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: st
             on_hand = CHECKOUT_DEEP_STOCK if n < CHECKOUT_DEEP_SKUS else CHECKOUT_SCARCE_STOCK
             Stock.objects.update_or_create(variant_id=pk, defaults={"on_hand": on_hand, "reserved": 0})
     invalidate_catalog()  # the storefront cache must not show the pool's stock of the last run
+    # The voucher checkout's code: 5 % off the order, no usage limit (every checkout holds a use under the
+    # voucher's row lock, the contention a popular code brings); its uses of earlier runs are deleted.
+    promotion, _ = Promotion.objects.update_or_create(
+        name="bench voucher",
+        defaults={
+            "label": "Bench -5 %",
+            "kind": "order",
+            "benefit": "percentage",
+            "value": 5,
+            "requires_voucher": True,
+        },
+    )
+    code, _ = Voucher.objects.update_or_create(code=CHECKOUT_VOUCHER, defaults={"promotion": promotion})
+    VoucherUse.objects.filter(voucher=code).delete()
+    Voucher.objects.filter(pk=code.pk).update(used=0)
 
     cart = registry.get(CartAPI)
     seeded: list[dict[str, Any]] = []
@@ -190,5 +209,6 @@ def seed_checkout(*, customers: int, exclude_skus: set[str], exclude_product: st
             "deep_stock": CHECKOUT_DEEP_STOCK,
             "scarce_stock": CHECKOUT_SCARCE_STOCK,
             "customer_ids": every_checkout_customer,
+            "voucher": CHECKOUT_VOUCHER,
         }
     }

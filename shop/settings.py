@@ -365,6 +365,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "password_reset": env.str("SHOP_THROTTLE_PASSWORD_RESET", default="5/min"),
         "password_reset_confirm": env.str("SHOP_THROTTLE_PASSWORD_RESET_CONFIRM", default="10/min"),
         "webhook": env.str("SHOP_THROTTLE_WEBHOOK", default="1200/min"),
+        "voucher": env.str("SHOP_THROTTLE_VOUCHER", default="10/min"),  # codes tried per customer (or IP)
     },
     # Trust X-Forwarded-For only from this many proxies: with DRF's default (None) any client rotates the
     # header and escapes the per-IP throttles. Production sits behind one TLS proxy (SECURE_PROXY_SSL_HEADER).

@@ -22,6 +22,7 @@ from shop.registry.transport.server import internal_call
 PUBLIC_ROUTES = {
     "users": "api/v1/",
     "catalog": "api/v1/catalog/",
+    "pricing": "api/v1/pricing/",
     "cart": "api/v1/cart/",
     "orders": "api/v1/orders/",
     "payments": "api/v1/payments/",

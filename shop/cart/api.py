@@ -49,7 +49,8 @@ class CartWarning:
     (``previous_price`` is the price when added), ``insufficient_stock`` (``available``),
     ``not_sold`` (the line cannot be bought), ``not_merged`` (a guest line did not fit),
     ``tax_rate_changed`` (``previous_tax_rate``, percent, is the rate first quoted for the line) and
-    ``quote_unavailable`` (tax and shipping cannot be calculated now; ``sku`` is empty)."""
+    ``quote_unavailable`` (tax and shipping cannot be calculated now; ``sku`` is empty) and
+    ``voucher_not_applied`` (an applied ``voucher`` no longer applies; ``detail`` says why)."""
 
     code: str
     sku: str
@@ -57,6 +58,7 @@ class CartWarning:
     previous_price: Money | None = None
     available: int | None = None
     previous_tax_rate: Decimal | None = None
+    voucher: str | None = None  # voucher_not_applied: the code that no longer applies
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,6 +72,7 @@ class Cart:
     warnings: list[CartWarning] = field(default_factory=list)
     user_id: int | None = None
     guest_token: str | None = None  # set only in the response that opened a guest cart
+    voucher_codes: list[str] = field(default_factory=list)  # applied codes (pricing decides what they take off)
 
 
 class CartTokenRequired(ValidationFailed):

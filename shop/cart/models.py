@@ -21,6 +21,8 @@ class Cart(models.Model):
     # The country the lines' tax rates were first quoted for (``CartLine.tax_rate_when_quoted``), so a
     # rate that changes before checkout is a warning on the cart; another country starts afresh.
     quoted_country = models.CharField(max_length=2, blank=True)
+    # Voucher codes the customer applied (checked by pricing when applied, and again by every quote).
+    voucher_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -78,6 +78,7 @@ def to_cart_dto(
         warnings=warnings,
         user_id=cart.user_id,
         guest_token=guest_token,
+        voucher_codes=list(cart.voucher_codes or []),
     )
 
 

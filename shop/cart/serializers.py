@@ -16,6 +16,10 @@ class AddLineInput(StrictInputSerializer):
     quantity = serializers.IntegerField(default=1, help_text="How many to add to the line (summed).")
 
 
+class ApplyVoucherInput(StrictInputSerializer):
+    code = serializers.CharField(max_length=60, help_text="The voucher code (case does not matter).")
+
+
 class SetQuantityInput(StrictInputSerializer):
     quantity = serializers.IntegerField(help_text="The line's new quantity.")
 
@@ -44,12 +48,14 @@ class CartWarningOutput(serializers.Serializer[Any]):
             "not_merged",
             "tax_rate_changed",
             "quote_unavailable",
+            "voucher_not_applied",
         ]
     )
     sku = serializers.CharField(help_text='"" for a warning about the whole cart (quote_unavailable).')
     detail = serializers.CharField()
     previous_price = MoneyOutput(allow_null=True, required=False)
     available = serializers.IntegerField(allow_null=True, required=False)
+    voucher = serializers.CharField(allow_null=True, required=False, help_text="voucher_not_applied: the code.")
     previous_tax_rate = serializers.DecimalField(
         max_digits=7, decimal_places=2, allow_null=True, required=False, help_text="Percent: the rate first quoted."
     )
@@ -99,6 +105,12 @@ class QuoteDestinationOutput(serializers.Serializer[Any]):
     postal_code = serializers.CharField()
 
 
+class VoucherAppliedOutput(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
+    discount = MoneyOutput()
+
+
 class QuoteOutput(serializers.Serializer[Any]):
     """Pricing's quote of the cart (docs/pricing.md): what checkout will charge if nothing changes."""
 
@@ -115,6 +127,7 @@ class QuoteOutput(serializers.Serializer[Any]):
     tax = MoneyOutput()
     total = MoneyOutput(help_text="Send it to checkout as `expected_total` to be told if it changes.")
     tax_breakdown = TaxRateTotalOutput(many=True)
+    vouchers = VoucherAppliedOutput(many=True, help_text="What each applied code takes off in all.")
 
 
 class CartQuery(StrictQuerySerializer):
@@ -132,6 +145,7 @@ class CartOutput(serializers.Serializer[Any]):
     item_count = serializers.IntegerField()
     subtotal = MoneyOutput(help_text="Lines that can be bought, at today's prices.")
     warnings = CartWarningOutput(many=True)
+    voucher_codes = serializers.ListField(child=serializers.CharField(), help_text="Applied voucher codes.")
 
 
 class CartWithQuoteOutput(CartOutput):

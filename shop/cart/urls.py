@@ -14,4 +14,6 @@ urlpatterns = [
     path("lines/<sku:sku>/", views.CartLineView.as_view(), name="cart-line"),
     path("merge/", views.CartMergeView.as_view(), name="cart-merge"),
     path("shipping-methods/", views.CartShippingMethodsView.as_view(), name="cart-shipping-methods"),
+    path("vouchers/", views.CartVouchersView.as_view(), name="cart-vouchers"),
+    path("vouchers/<str:code>/", views.CartVoucherView.as_view(), name="cart-voucher"),
 ]

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from shop.cart import api, selectors, services
 from shop.cart.serializers import (
     AddLineInput,
+    ApplyVoucherInput,
     CartOutput,
     CartQuery,
     CartWithQuoteOutput,
@@ -29,6 +30,7 @@ from shop.cart.serializers import (
     ShippingMethodsQuery,
 )
 from shop.cart.services import quoting
+from shop.web.throttles import AnonRateThrottle, UserRateThrottle, VoucherRateThrottle
 
 PROBLEM = OpenApiResponse(description="problem+json with a stable `code`")
 TOKEN_HEADER = "X-Cart-Token"
@@ -208,3 +210,38 @@ class CartShippingMethodsView(APIView):
         methods = quoting.shipping_methods(owner=_owner(request), country=country, postal_code=postal_code)
         body = {"destination": {"country": country, "postal_code": postal_code}, "methods": methods}
         return Response(ShippingMethodsOutput(body).data)
+
+
+class CartVouchersView(APIView):
+    permission_classes = [AllowAny]
+    # Codes tried are throttled per customer (or IP) on top of the usual limits: guessing is slow.
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, VoucherRateThrottle]
+
+    @extend_schema(
+        operation_id="cart_apply_voucher",
+        parameters=[TOKEN_PARAMETER],
+        request=ApplyVoucherInput,
+        responses={200: CartOutput, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
+        tags=["cart"],
+    )
+    def post(self, request: Request) -> Response:
+        """Apply a voucher code: pricing checks it against this cart (``voucher_unknown`` 404,
+        ``voucher_expired``, ``voucher_exhausted``, ``voucher_min_subtotal``, ``voucher_not_applicable`` 409)
+        and the cart's quote shows what it takes off. Checkout holds a use when the order is placed."""
+        data = ApplyVoucherInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _respond(quoting.apply_voucher(owner=_existing_owner(request), code=data.validated_data["code"]))
+
+
+class CartVoucherView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="cart_remove_voucher",
+        parameters=[TOKEN_PARAMETER],
+        responses={200: CartOutput, 404: PROBLEM},
+        tags=["cart"],
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        """Take a voucher code off the cart (no error if it is not on it)."""
+        return _respond(quoting.remove_voucher(owner=_existing_owner(request), code=code[:60]))

@@ -493,7 +493,16 @@ class RefundOwedFilter(admin.SimpleListFilter):
 
 # --- orders ----------------------------------------------------------------------------------------
 _ORDER_FIELDS = ("number", "status", "customer", "placed_at", "pay_by", "updated_at")
-_AMOUNT_FIELDS = ("prices_include_tax", "subtotal", "discount", "shipping", "tax", "tax_breakdown_table", "total")
+_AMOUNT_FIELDS = (
+    "prices_include_tax",
+    "subtotal",
+    "discount",
+    "voucher_codes",
+    "shipping",
+    "tax",
+    "tax_breakdown_table",
+    "total",
+)
 _PAYMENT_FIELDS = ("paid_at", "refund_owed", "payment", "emails")
 _SHIPPING_FIELDS = ("shipping_method_label", "ship_to", "carrier", "tracking_number")
 _STOCK_FIELDS = ("reservation_id",)

@@ -118,6 +118,7 @@ class Order:
     shipping_method: str = ""
     shipping_method_name: str = ""
     tax_breakdown: list[TaxTotal] = field(default_factory=list)
+    voucher_codes: list[str] = field(default_factory=list)  # the codes whose uses the order holds
     carrier: str = ""
     tracking_number: str = ""
     history: list[StatusChange] = field(default_factory=list)

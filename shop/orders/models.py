@@ -33,6 +33,8 @@ class Order(models.Model):
     shipping_tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     tax_breakdown = models.JSONField(default=list, blank=True)
     tax_source = models.CharField(max_length=40, blank=True)
+    # The voucher codes whose uses this order holds (pricing keeps the uses; cancelling gives them back).
+    voucher_codes = models.JSONField(default=list, blank=True)
     # Checkout's idempotency: one order per (customer, key); the fingerprint is the request body's hash.
     idempotency_key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64)

@@ -87,6 +87,7 @@ def to_order_dto(order: Order) -> api.Order:
         discount=Money(order.discount_amount, currency),
         shipping_method=order.shipping_method,
         shipping_method_name=order.shipping_method_name,
+        voucher_codes=list(order.voucher_codes or []),
         tax_breakdown=[
             api.TaxTotal(rate=Decimal(row["rate"]), net=Money(row["net"], currency), tax=Money(row["tax"], currency))
             for row in order.tax_breakdown or []
@@ -108,3 +109,8 @@ def to_order_dto(order: Order) -> api.Order:
 
 
 _ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "region", "country", "phone")
+
+
+def has_paid_order(*, customer_id: int) -> bool:
+    """Whether the customer ever paid an order (what "first order" vouchers look at): one query."""
+    return Order.objects.filter(customer_id=customer_id, paid_at__isnull=False).exists()

@@ -129,6 +129,7 @@ class OrderOutput(serializers.Serializer[Any]):
     shipping_method_name = serializers.CharField()
     tax = MoneyOutput()
     tax_breakdown = TaxTotalOutput(many=True, help_text="Lines and shipping by tax rate; sums to `tax`.")
+    voucher_codes = serializers.ListField(child=serializers.CharField(), help_text="Voucher codes this order used.")
     total = MoneyOutput()
     shipping_address = ShippingAddressOutput()
     placed_at = serializers.DateTimeField()

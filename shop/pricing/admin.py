@@ -10,17 +10,33 @@ banded methods without bands, weights in fractions of a gram.
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from shop.pricing.models import Promotion, ShippingBand, ShippingMethod, ShippingZone, TaxClass, TaxRate
+from shop.kernel import DomainError
+from shop.pricing.models import (
+    PROMOTION_FIELDS,
+    Promotion,
+    ShippingBand,
+    ShippingMethod,
+    ShippingZone,
+    TaxClass,
+    TaxRate,
+    Voucher,
+    VoucherUse,
+)
 from shop.pricing.selectors import normalise_postal_code
+from shop.pricing.services import offers, vouchers
 
 FIXED_ZERO = ("zero", "exempt")
 
@@ -197,56 +213,19 @@ class ShippingMethodAdmin(admin.ModelAdmin[ShippingMethod]):
 
 # --- promotions ------------------------------------------------------------------------------------
 class PromotionForm(forms.ModelForm[Promotion]):
-    """Refuses a promotion the quote could not apply: items with nothing to cover, a threshold on items,
-    scopes on an order promotion, free shipping on items, more than 100 %."""
+    """Refuses a promotion the quote could not apply (``services.offers.promotion_problems``, the staff
+    API's rule too): items with nothing to cover, a threshold on items, scopes on an order promotion, free
+    shipping or buy X get Y where they do not belong, more than 100 %."""
 
     class Meta:
         model = Promotion
-        fields = [
-            "name",
-            "label",
-            "kind",
-            "benefit",
-            "value",
-            "everything",
-            "skus",
-            "category_ids",
-            "min_subtotal",
-            "buy_quantity",
-            "get_quantity",
-            "max_applications",
-            "starts_at",
-            "ends_at",
-            "exclusive",
-            "priority",
-            "is_active",
-        ]
+        fields = list(PROMOTION_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        kind, benefit = data.get("kind"), data.get("benefit")
-        scoped = data.get("everything") or (data.get("skus") or "").strip() or data.get("category_ids")
-        if kind == Promotion.Kind.CATALOGUE:
-            if not scoped:
-                raise forms.ValidationError("An items promotion covers everything, some SKUs or some categories.")
-            if data.get("min_subtotal") is not None:
-                self.add_error("min_subtotal", "A threshold belongs to order promotions.")
-            if benefit == Promotion.Benefit.FREE_SHIPPING:
-                self.add_error("benefit", "Free shipping is an order promotion.")
-        elif scoped:
-            raise forms.ValidationError("An order promotion covers the whole order: leave SKUs and categories empty.")
-        if benefit in (Promotion.Benefit.PERCENTAGE, Promotion.Benefit.BUY_X_GET_Y) and (data.get("value") or 0) > 100:
-            self.add_error("value", "A percentage is at most 100.")
-        bxgy = benefit == Promotion.Benefit.BUY_X_GET_Y
-        if bxgy and not (data.get("buy_quantity") and data.get("get_quantity")):
-            self.add_error("buy_quantity", "Buy X get Y needs both X and Y (at least 1).")
-        if not bxgy and any(data.get(f) is not None for f in ("buy_quantity", "get_quantity", "max_applications")):
-            self.add_error("buy_quantity", "X, Y and the cap belong to buy X get Y promotions.")
-        if bxgy and kind != Promotion.Kind.CATALOGUE:
-            self.add_error("benefit", "Buy X get Y is an items promotion.")
-        ids = data.get("category_ids") or []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and i > 0 for i in ids):
-            self.add_error("category_ids", "A list of category ids, e.g. [3, 7].")
+        for field, messages in offers.promotion_problems(data).items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
         return data
 
 
@@ -256,30 +235,118 @@ class PromotionAdmin(admin.ModelAdmin[Promotion]):
     shop's currency and price entry mode; a running promotion applies to the next quote (cart or checkout)."""
 
     form = PromotionForm
-    list_display = ["name", "label", "kind", "benefit", "value", "window", "exclusive", "priority", "is_active"]
-    list_filter = ["is_active", "kind", "benefit", "exclusive"]
-    search_fields = ["name", "label", "skus"]
-    fields = [
+    list_display = [
         "name",
         "label",
         "kind",
         "benefit",
         "value",
-        "everything",
-        "skus",
-        "category_ids",
-        "min_subtotal",
-        "buy_quantity",
-        "get_quantity",
-        "max_applications",
-        "starts_at",
-        "ends_at",
+        "window",
         "exclusive",
         "priority",
         "is_active",
+        "requires_voucher",
     ]
+    list_filter = ["is_active", "kind", "benefit", "exclusive", "requires_voucher"]
+    search_fields = ["name", "label", "skus"]
+    fields = list(PROMOTION_FIELDS)
 
     @admin.display(description="runs")
     def window(self, obj: Promotion) -> str:
         start = f"{obj.starts_at:%Y-%m-%d %H:%M}" if obj.starts_at else "now"
         return f"{start} to {obj.ends_at:%Y-%m-%d %H:%M}" if obj.ends_at else f"from {start}, open-ended"
+
+
+# --- vouchers --------------------------------------------------------------------------------------
+class VoucherUseInline(admin.TabularInline[VoucherUse, Voucher]):
+    """The voucher's usage report: which orders hold (or held) a use, for how much."""
+
+    model = VoucherUse
+    fields = ("order_reference", "customer_id", "discount_amount", "created_at", "released_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+class GenerateVouchersForm(forms.Form):
+    promotion = forms.ModelChoiceField(queryset=Promotion.objects.filter(requires_voucher=True))
+    count = forms.IntegerField(min_value=1, max_value=vouchers.MAX_GENERATED, initial=100)
+    code_prefix = forms.CharField(max_length=30, required=False, help_text="e.g. SUMMER: codes read SUMMER-7K3QX9W2.")
+    usage_limit = forms.IntegerField(min_value=1, required=False, initial=1, help_text="Per code; blank: none.")
+    per_customer_limit = forms.IntegerField(min_value=1, required=False)
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin[Voucher]):
+    """Codes that unlock a promotion. "Generate codes" makes thousands at once (a batch); "Export as CSV"
+    downloads the selected codes with their use counts. A code's page lists the orders holding its uses."""
+
+    list_display = ["code", "promotion", "used", "usage_limit", "per_customer_limit", "window", "is_active", "batch"]
+    list_filter = ["is_active", "batch", "promotion"]
+    search_fields = ["code", "batch"]
+    readonly_fields = ["used", "batch", "created_at"]
+    fields = [
+        "code",
+        "promotion",
+        "usage_limit",
+        "per_customer_limit",
+        "min_subtotal",
+        "first_order_only",
+        "starts_at",
+        "ends_at",
+        "is_active",
+        "used",
+        "batch",
+        "created_at",
+    ]
+    inlines = [VoucherUseInline]
+    actions = ["export_csv", "deactivate"]
+    change_list_template = "admin/pricing/voucher/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        generate = path("generate/", self.admin_site.admin_view(self.generate_view), name="pricing_voucher_generate")
+        return [generate, *super().get_urls()]
+
+    def generate_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = GenerateVouchersForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                batch = vouchers.generate(
+                    promotion_id=data["promotion"].pk,
+                    count=data["count"],
+                    prefix=data["code_prefix"],
+                    usage_limit=data["usage_limit"],
+                    per_customer_limit=data["per_customer_limit"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                self.message_user(request, f"{data['count']} codes made in batch {batch}.")
+                return HttpResponseRedirect(f"{reverse('admin:pricing_voucher_changelist')}?batch={batch}")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Generate voucher codes"}
+        return TemplateResponse(request, "admin/pricing/voucher/generate.html", context)
+
+    @admin.display(description="valid")
+    def window(self, obj: Voucher) -> str:
+        start = f"{obj.starts_at:%Y-%m-%d}" if obj.starts_at else "now"
+        return f"{start} to {obj.ends_at:%Y-%m-%d}" if obj.ends_at else f"from {start}"
+
+    @admin.action(description="Export selected codes as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Voucher]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="vouchers.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["code", "promotion", "used", "usage_limit", "per_customer_limit", "batch", "is_active"])
+        for row in queryset.select_related("promotion").order_by("code").iterator(chunk_size=2000):
+            limits = [row.usage_limit or "", row.per_customer_limit or ""]
+            writer.writerow([row.code, row.promotion.name, row.used, *limits, row.batch, row.is_active])
+        return response
+
+    @admin.action(description="Deactivate selected codes")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Voucher]) -> None:
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} code(s) deactivated; orders already placed keep their discount.")

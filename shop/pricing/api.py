@@ -22,7 +22,7 @@ from typing import ClassVar, Protocol
 # Raised by quote and shipping_methods for SKUs the catalog does not have or no longer sells: imported
 # here, so the HTTP client re-raises the catalog's very classes.
 from shop.catalog.api import InactiveProduct, UnknownSku  # noqa: F401
-from shop.kernel import Conflict, DomainError, Money, idempotent
+from shop.kernel import Conflict, DomainError, Money, NotFound, idempotent
 
 MAX_LINES = 500  # the catalog's MAX_SKUS_PER_CALL: one catalog read per quote
 MAX_QUANTITY = 100_000
@@ -107,6 +107,23 @@ class TaxRateTotal:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class VoucherApplied:
+    """A code the quote applied, and what its promotion took off in all (0: it applies to nothing here)."""
+
+    code: str
+    label: str
+    discount: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VoucherUse:
+    """What checkout asks pricing to hold for an order: a code and the discount it gave (from the quote)."""
+
+    code: str
+    discount: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Quote:
     """Everything a basket costs. ``estimated`` is true when no destination was given: tax and
     shipping are then those of the shop's origin country (``SHOP_TAX_ORIGIN_COUNTRY``), or of the
@@ -125,12 +142,13 @@ class Quote:
     weight_grams: int
     subtotal: Money
     discount: Money
-    shipping_price: Money  # the shipping's price after its discounts (0 without shipping)
+    shipping_price: Money  # the shipping's price before its discounts (in ``discount``); 0 without shipping
     net: Money
     tax: Money
     total: Money
     tax_breakdown: list[TaxRateTotal] = field(default_factory=list)
     tax_source: str  # which TaxProvider gave the rates: "table", "http", "table (service unavailable)"
+    vouchers: list[VoucherApplied] = field(default_factory=list)
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -160,6 +178,58 @@ class PriceCurrencyMismatch(Conflict):
     title = "Some items are not priced in the shop's currency"
 
 
+class PromotionNotFound(NotFound):
+    resource = "promotion"
+    title = "No such promotion"
+
+
+class VoucherCodeTaken(Conflict):
+    """Staff: another voucher has this code (carries ``voucher``)."""
+
+    code = "voucher_code_taken"
+    title = "Another voucher has this code"
+
+
+class VoucherError(Conflict):
+    """A voucher code that cannot be used; carries ``voucher`` (the code as normalised)."""
+
+    code = "voucher_not_applicable"
+    title = "This voucher cannot be used here"
+
+
+class VoucherUnknown(VoucherError):
+    """No such code, or it was switched off."""
+
+    code = "voucher_unknown"
+    status = 404
+    title = "No such voucher"
+
+
+class VoucherExpired(VoucherError):
+    """Outside its validity window (not started yet, or over)."""
+
+    code = "voucher_expired"
+    title = "This voucher is not valid now"
+
+
+class VoucherExhausted(VoucherError):
+    """Its uses are all taken: in all, or by this customer (``limit`` says which: ``total`` or ``customer``)."""
+
+    code = "voucher_exhausted"
+    title = "This voucher has been used as often as it may be"
+
+
+class VoucherMinSubtotal(VoucherError):
+    """The goods cost less than the voucher asks (``min_subtotal``)."""
+
+    code = "voucher_min_subtotal"
+    title = "The order is below this voucher's minimum"
+
+
+class VoucherNotApplicable(VoucherError):
+    """It takes nothing off these items, it is for a first order only, or its promotion is already applied."""
+
+
 # --- the service -------------------------------------------------------------------------------------
 class PricingAPI(Protocol):
     context: ClassVar[str] = "pricing"
@@ -172,13 +242,32 @@ class PricingAPI(Protocol):
         destination: Destination | None = None,
         shipping_method: str | None = None,
         customer_id: int | None = None,
+        voucher_codes: Sequence[str] = (),
+        first_order: bool | None = None,
     ) -> Quote:
         """Price ``lines`` (in the order given) for ``destination`` with ``shipping_method`` (none:
-        the cheapest available). ``customer_id`` is for the promotions that will price by customer.
+        the cheapest available), the running promotions and the promotions ``voucher_codes`` unlock.
+        ``customer_id`` checks each voucher's per-customer limit; ``first_order`` (None: unknown, not
+        checked) its first-order-only rule. A voucher that applies to nothing is in ``Quote.vouchers``
+        with a zero discount, not an error: the caller decides (the cart refuses it, checkout skips it).
 
         Raises ``UnknownSku`` / ``InactiveProduct`` / ``PriceCurrencyMismatch`` (with ``skus``),
-        ``ShippingMethodUnavailable``, ``TaxUnavailable``, ``ValidationFailed`` (bad lines or destination).
+        ``ShippingMethodUnavailable``, ``TaxUnavailable``, ``ValidationFailed`` (bad lines or destination),
+        the ``VoucherError``s (``voucher_unknown`` 404, ``voucher_expired``, ``voucher_exhausted``,
+        ``voucher_min_subtotal``, ``voucher_not_applicable``).
         """
+        ...
+
+    @idempotent
+    def redeem_vouchers(self, *, customer_id: int, order_reference: str, uses: Sequence[VoucherUse]) -> None:
+        """Hold one use of each voucher for the order ``order_reference``, all or none, atomically against
+        every other checkout (the limits hold under concurrency). A zero discount holds nothing. Again for
+        the same order: nothing more (idempotent). Raises the ``VoucherError``s, ``voucher_exhausted`` first."""
+        ...
+
+    @idempotent
+    def release_vouchers(self, *, order_reference: str) -> None:
+        """Give back the uses the order holds (it was cancelled, expired, or never placed); again: nothing."""
         ...
 
     @idempotent

@@ -182,6 +182,9 @@ class Promotion(models.Model):
     starts_at = models.DateTimeField(null=True, blank=True, help_text="Blank: already running.")
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until switched off.")
     is_active = models.BooleanField(default=True)
+    requires_voucher = models.BooleanField(
+        default=False, help_text="Applies only with one of its vouchers' codes (not automatically)."
+    )
     exclusive = models.BooleanField(
         default=False, help_text="Applies alone: not after another promotion of its kind, and none after it."
     )
@@ -211,3 +214,84 @@ class Promotion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# What staff set on a promotion, in the order the admin and the staff API show it.
+PROMOTION_FIELDS = (
+    "name",
+    "label",
+    "kind",
+    "benefit",
+    "value",
+    "everything",
+    "skus",
+    "category_ids",
+    "min_subtotal",
+    "buy_quantity",
+    "get_quantity",
+    "max_applications",
+    "starts_at",
+    "ends_at",
+    "exclusive",
+    "priority",
+    "is_active",
+    "requires_voucher",
+)
+
+
+class Voucher(models.Model):
+    """A code that unlocks its promotion for one order, within limits that hold under concurrency: ``used``
+    counts the uses held by orders (placed and not given back) and is only ever raised by a conditional
+    ``UPDATE … WHERE used < usage_limit`` under the voucher's row lock (``services.vouchers.redeem``)."""
+
+    code = models.CharField(max_length=40, unique=True, help_text="Upper case; letters, digits and dashes.")
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="vouchers")
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Uses in all; blank: no limit.")
+    per_customer_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: no limit.")
+    min_subtotal = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="The goods must cost at least this."
+    )
+    first_order_only = models.BooleanField(default=False, help_text="Only for a customer's first order.")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    used = models.PositiveIntegerField(default=0, editable=False)
+    batch = models.CharField(max_length=60, blank=True, help_text="The bulk generation this code came from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(used__lte=F("usage_limit")), name="voucher_used_within_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="voucher_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherUse(models.Model):
+    """One order's use of a voucher: held from checkout until the order is cancelled or expires
+    (``released_at``), when ``Voucher.used`` goes back down. One per voucher and order, so a retried
+    redemption is the same use."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="uses")
+    customer_id = models.BigIntegerField(db_index=True)
+    order_reference = models.CharField(max_length=40, db_index=True)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["voucher", "order_reference"], name="voucher_use_one_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voucher.code} for {self.order_reference}"

@@ -91,6 +91,18 @@ class ClientIPThrottle(CounterThrottle):
         return self.key_for(self.get_ident(request))
 
 
+class VoucherRateThrottle(CounterThrottle):
+    """Voucher codes tried, per signed-in customer, else per client IP: guessing codes is slow, and a stranger
+    spends only their own allowance, never a customer's."""
+
+    scope = "voucher"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if request.user and request.user.is_authenticated:
+            return self.key_for(f"u{request.user.pk}")
+        return self.key_for(self.get_ident(request))
+
+
 class LoginRateThrottle(ClientIPThrottle):
     scope = "login"
 

@@ -50,6 +50,7 @@ def test_a_guest_gets_a_token_on_the_first_add_and_uses_it_after(skus: Skus) -> 
         "item_count": 0,
         "subtotal": {"amount": "0.00", "currency": "EUR"},
         "warnings": [],
+        "voucher_codes": [],
         "quote": None,  # nothing to price
     }
     assert Cart.objects.count() == 0  # reading opens nothing

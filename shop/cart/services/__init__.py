@@ -225,6 +225,7 @@ def clear(*, owner: api.Owner, version: int | None = None) -> api.Cart:
                     f"The cart is at version {cart.version}, not {version}.", expected=version, actual=cart.version
                 )
             CartLine.objects.filter(cart=cart).delete()
+            Cart.objects.filter(pk=cart.pk).update(voucher_codes=[])  # used by the order that emptied it
             _lock(cart)
     return _render(owner, {})
 

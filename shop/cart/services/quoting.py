@@ -3,18 +3,31 @@
 The cart asks pricing; it never computes tax or shipping itself. A quote is for the country the client
 names, else the signed-in customer's default address, else pricing's estimate (the shop's origin). It
 remembers each line's tax rate the first time it is quoted for a country, so a rate that changes before
-checkout is a ``tax_rate_changed`` warning on the cart, as a price change is ``price_changed``.
+checkout is a ``tax_rate_changed`` warning on the cart, as a price change is ``price_changed``. Voucher codes
+are applied here (pricing checks them); one that stops applying is a ``voucher_not_applied`` warning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import F
+
 from shop import registry
 from shop.cart import api, selectors
 from shop.cart.models import Cart, CartLine
+from shop.cart.services import get_cart
 from shop.kernel import ContextUnavailable
-from shop.pricing.api import Destination, Line, PricingAPI, Quote, ShippingCharge, TaxUnavailable
+from shop.pricing.api import (
+    Destination,
+    Line,
+    PricingAPI,
+    Quote,
+    ShippingCharge,
+    TaxUnavailable,
+    VoucherError,
+    VoucherNotApplicable,
+)
 from shop.users.api import UsersAPI
 
 QUOTE_UNAVAILABLE = "Tax and shipping cannot be calculated right now; the prices above are current."
@@ -69,15 +82,71 @@ def quote_cart(
     if not lines:
         return CartQuote(quote=None)
     destination = destination_for(owner=owner, country=country, postal_code=postal_code)
+    pricing = registry.get(PricingAPI)
+    codes, warnings = list(cart.voucher_codes), []
     try:
-        quote = registry.get(PricingAPI).quote(
-            lines=lines, destination=destination, shipping_method=shipping_method, customer_id=owner.user_id
-        )
+        while True:
+            try:
+                quote = pricing.quote(
+                    lines=lines,
+                    destination=destination,
+                    shipping_method=shipping_method,
+                    customer_id=owner.user_id,
+                    voucher_codes=codes,
+                )
+                break
+            except VoucherError as refused:  # a code that applied no longer does: say so, quote without it
+                code = str(refused.extra.get("voucher", ""))
+                if code not in codes:
+                    raise
+                codes.remove(code)
+                warnings.append(
+                    api.CartWarning(code="voucher_not_applied", sku="", detail=refused.detail, voucher=code)
+                )
     except (TaxUnavailable, ContextUnavailable):
-        return CartQuote(
-            quote=None, warnings=[api.CartWarning(code="quote_unavailable", sku="", detail=QUOTE_UNAVAILABLE)]
-        )
-    return CartQuote(quote=quote, warnings=_rate_warnings(owner=owner, quote=quote))
+        unavailable = api.CartWarning(code="quote_unavailable", sku="", detail=QUOTE_UNAVAILABLE)
+        return CartQuote(quote=None, warnings=[unavailable])
+    return CartQuote(quote=quote, warnings=[*warnings, *_rate_warnings(owner=owner, quote=quote)])
+
+
+def apply_voucher(*, owner: api.Owner, code: str) -> api.Cart:
+    """Apply ``code`` if pricing accepts it for this cart and it takes something off (else its
+    ``VoucherError``: unknown, expired, exhausted, below its minimum, not applicable)."""
+    cart = get_cart(owner=owner)
+    lines = [Line(sku=line.sku, quantity=line.quantity) for line in cart.lines if line.is_sold and line.unit_price]
+    wanted = str(code).strip().upper()
+    if not lines:
+        raise VoucherNotApplicable("Add items to the cart first.", voucher=wanted[:40])
+    if wanted in cart.voucher_codes:
+        return cart
+    quote = registry.get(PricingAPI).quote(
+        lines=lines,
+        destination=destination_for(owner=owner),
+        customer_id=owner.user_id,
+        voucher_codes=[*cart.voucher_codes, wanted],
+    )
+    if not any(v.code == wanted and v.discount.amount > 0 for v in quote.vouchers):
+        raise VoucherNotApplicable("This voucher takes nothing off these items.", voucher=wanted)
+    _set_codes(owner, add=wanted)
+    return get_cart(owner=owner)
+
+
+def remove_voucher(*, owner: api.Owner, code: str) -> api.Cart:
+    """Take ``code`` off the cart (no error if it is not on it)."""
+    _set_codes(owner, remove=str(code).strip().upper())
+    return get_cart(owner=owner)
+
+
+def _set_codes(owner: api.Owner, *, add: str = "", remove: str = "") -> None:
+    with registry.atomic("cart"):
+        cart = selectors.carts_of(owner).select_for_update().first()
+        if cart is None:
+            raise api.CartNotFound("No cart yet: add an item first.")
+        codes = [c for c in cart.voucher_codes or [] if c != remove]
+        if add and add not in codes:
+            codes.append(add)
+        if codes != cart.voucher_codes:
+            Cart.objects.filter(pk=cart.pk).update(voucher_codes=codes, version=F("version") + 1)
 
 
 def _rate_warnings(*, owner: api.Owner, quote: Quote) -> list[api.CartWarning]:

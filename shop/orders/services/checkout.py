@@ -7,12 +7,14 @@
    503: nothing is reserved or written); the order keeps that quote, line by line;
 3. reserve every line in the catalog, all or nothing, under a reservation id derived from the new
    order's number;
+3b. hold a use of each applied voucher code for the order (pricing, all or none, limits decided there);
 4. one orders transaction: the order (unique per customer + key), its lines, its first history
    entry and ``OrderPlaced`` in the outbox;
 5. clear the cart if it is still the version read in 2 (a line added meanwhile stays in the cart).
 
-Any failure in 4 releases the reservation of 3 (compensation). A concurrent duplicate loses the
-unique index in 4, releases its own reservation and answers with the winner's order.
+Any failure in 3b or 4 releases the reservation of 3 and the voucher uses of 3b (compensation). A
+concurrent duplicate loses the unique index in 4, releases its own reservation and uses and answers
+with the winner's order.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from shop.orders import api, selectors
 from shop.orders.models import Order, OrderLine, OrderStatusChange
 from shop.orders.services import idempotency
 from shop.orders.services.lifecycle import payment_due_by
-from shop.pricing.api import Destination, PricingAPI, Quote, ShippingMethodUnavailable
+from shop.pricing.api import Destination, PricingAPI, Quote, ShippingMethodUnavailable, VoucherUse
 from shop.pricing.api import Line as PricedLine
 from shop.users.api import UsersAPI
 
@@ -102,6 +104,8 @@ def quote_for(*, cart: Cart, ship_to: api.ShippingAddress, shipping_method: str 
         destination=Destination(country=ship_to.country, postal_code=ship_to.postal_code),
         shipping_method=shipping_method or None,
         customer_id=customer_id,
+        voucher_codes=cart.voucher_codes,
+        first_order=not selectors.has_paid_order(customer_id=customer_id) if cart.voucher_codes else None,
     )
     if quote.shipping is None:
         raise ShippingMethodUnavailable(
@@ -166,6 +170,7 @@ def _create_order(
             for row in quote.tax_breakdown
         ],
         tax_source=quote.tax_source[:40],
+        voucher_codes=[v.code for v in quote.vouchers if v.discount.amount > 0],
         shipping_address=asdict(ship_to),
         idempotency_key=key,
         request_fingerprint=request_fingerprint,
@@ -189,11 +194,24 @@ def _create_order(
     return order
 
 
-def _release_quietly(reservation_id: uuid.UUID) -> None:
+def _release_quietly(reservation_id: uuid.UUID, *, number: str = "") -> None:
+    """Compensation: give back the stock (and the voucher uses held under ``number``)."""
     try:
         registry.get(CatalogAPI).release(reservation_id=reservation_id)
     except Exception:  # the hold expires on its own; the original error is what the caller must see
         log.warning("could not release reservation %s; it will expire", reservation_id, exc_info=True)
+    if number:
+        try:
+            registry.get(PricingAPI).release_vouchers(order_reference=number)
+        except Exception:  # nothing of the order exists: staff see the use in the voucher's report
+            log.warning("could not give back the vouchers held for %s", number, exc_info=True)
+
+
+def _hold_vouchers(*, quote: Quote, customer_id: int, number: str) -> None:
+    """Hold one use of each applied code for the order, all or none (pricing decides under its locks)."""
+    uses = [VoucherUse(code=v.code, discount=v.discount) for v in quote.vouchers if v.discount.amount > 0]
+    if uses:
+        registry.get(PricingAPI).redeem_vouchers(customer_id=customer_id, order_reference=number, uses=uses)
 
 
 def checkout(
@@ -231,6 +249,11 @@ def checkout(
     except ContextUnavailable:
         _release_quietly(reservation_id)  # the call may have reserved before the answer was lost
         raise
+    try:
+        _hold_vouchers(quote=quote, customer_id=customer_id, number=number)
+    except BaseException:  # exhausted meanwhile, or pricing unreachable (it may have held: give back)
+        _release_quietly(reservation_id, number=number)
+        raise
 
     try:
         with registry.atomic("orders"):
@@ -244,13 +267,13 @@ def checkout(
                 ship_to=ship_to,
             )
     except IntegrityError:
-        _release_quietly(reservation_id)
+        _release_quietly(reservation_id, number=number)
         winner = selectors.order_by_key(customer_id=customer_id, idempotency_key=key)
         if winner is None:  # not the key (a number collision, 1 in 2**40): the client may simply retry
             raise api.IdempotencyKeyInUse() from None
         return _replay(winner, request_fingerprint)
     except BaseException:
-        _release_quietly(reservation_id)
+        _release_quietly(reservation_id, number=number)
         raise
 
     try:

@@ -169,7 +169,7 @@ def assemble(
         weight_grams=weight_grams,
         subtotal=sum((line.subtotal for line in lines), zero),
         discount=sum((charge.discount for charge in charges), zero),
-        shipping_price=shipping.price - shipping.discount if shipping else zero,
+        shipping_price=shipping.price if shipping else zero,  # its discounts are in ``discount``, like the lines'
         net=sum((charge.net for charge in charges), zero),
         tax=sum((charge.tax for charge in charges), zero),
         total=sum((charge.total for charge in charges), zero),

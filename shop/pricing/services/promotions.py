@@ -68,7 +68,7 @@ def covers(rule: Rule, target: Target) -> bool:
 
 
 def _discount(rule: Rule, amount: Money) -> api.Discount:
-    return api.Discount(source=f"promotion:{rule.id}", label=rule.label, amount=amount)
+    return api.Discount(source=rule.source or f"promotion:{rule.id}", label=rule.label, amount=amount)
 
 
 def _taken(rule: Rule, *, left: Money, quantity: int = 1) -> Money:

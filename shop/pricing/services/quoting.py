@@ -22,7 +22,7 @@ from shop.catalog.api import SKU_PATTERN, CatalogAPI, InactiveProduct, UnknownSk
 from shop.kernel import Money, ValidationFailed
 from shop.pricing import api, selectors
 from shop.pricing.adapters.base import STANDARD, RatesByClass, TaxPlace
-from shop.pricing.services import arithmetic, promotions, shipping, tax
+from shop.pricing.services import arithmetic, promotions, shipping, tax, vouchers
 from shop.pricing.services.arithmetic import Item
 
 SKU_RE = re.compile(rf"^{SKU_PATTERN}$")
@@ -93,10 +93,18 @@ class Basket:
     options: list[api.ShippingCharge]  # cheapest first
     weight_grams: int
     tax_source: str
+    voucher_rules: Sequence[selectors.Rule] = ()  # the promotions codes unlocked (``Quote.vouchers`` sums them)
 
 
-def price_basket(*, lines: Sequence[api.Line], destination: api.Destination | None) -> Basket:
-    """Read what the basket needs (catalog, rates, shipping methods), then price it."""
+def price_basket(
+    *,
+    lines: Sequence[api.Line],
+    destination: api.Destination | None,
+    voucher_codes: Sequence[str] = (),
+    customer_id: int | None = None,
+    first_order: bool | None = None,
+) -> Basket:
+    """Read what the basket needs (catalog, rates, shipping methods, promotions, vouchers), then price it."""
     currency = settings.SHOP_CURRENCY
     included = settings.SHOP_PRICES_INCLUDE_TAX
     lines, destination = checked_lines(lines), checked_destination(destination)
@@ -105,12 +113,18 @@ def price_basket(*, lines: Sequence[api.Line], destination: api.Destination | No
     here = TaxPlace(destination.country, destination.postal_code) if destination else TaxPlace(origin)
     places = [here, TaxPlace(origin)] if included and origin != here.country else [here]
     rates, source = tax.rates(places=places, tax_classes={STANDARD, *(item.tax_class for item in items)})
+    now = timezone.now()
+    goods = sum((item.entered_price * item.quantity for item in items), Money.zero(currency))
+    unlocked = vouchers.unlocked_rules(
+        voucher_codes, customer_id=customer_id, first_order=first_order, goods=goods, now=now
+    )
     return build_basket(
         items=items,
         rates=rates[here],
         origin_rates=rates[places[-1]] if included else None,
         methods=selectors.active_shipping_methods() if items else [],
-        rules=selectors.running_promotions(now=timezone.now()) if items else [],
+        rules=[*selectors.running_promotions(now=now), *unlocked] if items else [],
+        voucher_rules=unlocked,
         place=here,
         currency=currency,
         destination=destination,
@@ -129,10 +143,12 @@ def build_basket(
     destination: api.Destination | None,
     tax_source: str,
     rules: Sequence[selectors.Rule] = (),
+    voucher_rules: Sequence[selectors.Rule] = (),
 ) -> Basket:
     """Price the lines and every shipping method that can carry them (pure: what was read comes in).
     ``origin_rates`` are the rates gross prices include (``None``: prices are net); ``rules`` the running
-    promotions, which discount the lines (and maybe shipping) before tax (``promotions.apply``)."""
+    promotions, which discount the lines (and maybe shipping) before tax (``promotions.apply``), among them
+    ``voucher_rules``, the ones codes unlocked."""
     included = origin_rates is not None
 
     def origin_rate(tax_class: str) -> Decimal | None:
@@ -198,6 +214,7 @@ def build_basket(
         options=[charge for _, charge in options],
         weight_grams=weight,
         tax_source=tax_source,
+        voucher_rules=voucher_rules,
     )
 
 
@@ -212,7 +229,7 @@ def quote_of(basket: Basket, *, shipping_method: str | None) -> api.Quote:
                 shipping_method=shipping_method,
                 available=[o.method for o in basket.options],
             )
-    return arithmetic.assemble(
+    quote = arithmetic.assemble(
         currency=basket.currency,
         included=basket.included,
         destination=basket.destination,
@@ -221,6 +238,10 @@ def quote_of(basket: Basket, *, shipping_method: str | None) -> api.Quote:
         weight_grams=basket.weight_grams,
         tax_source=basket.tax_source,
     )
+    if not basket.voucher_rules:
+        return quote
+    discounts = [d for line in quote.lines for d in line.discounts] + (list(chosen.discounts) if chosen else [])
+    return replace(quote, vouchers=vouchers.applied(basket.voucher_rules, discounts, basket.currency))
 
 
 class PricingService:
@@ -235,11 +256,27 @@ class PricingService:
         destination: api.Destination | None = None,
         shipping_method: str | None = None,
         customer_id: int | None = None,
+        voucher_codes: Sequence[str] = (),
+        first_order: bool | None = None,
     ) -> api.Quote:
         _check_customer(customer_id)
         if shipping_method is not None and not METHOD_CODE_RE.match(str(shipping_method)):
             raise _invalid("shipping_method", "A shipping method's code: letters, digits, '-' or '_'.")
-        return quote_of(price_basket(lines=lines, destination=destination), shipping_method=shipping_method)
+        basket = price_basket(
+            lines=lines,
+            destination=destination,
+            voucher_codes=voucher_codes,
+            customer_id=customer_id,
+            first_order=first_order,
+        )
+        return quote_of(basket, shipping_method=shipping_method)
+
+    def redeem_vouchers(self, *, customer_id: int, order_reference: str, uses: Sequence[api.VoucherUse]) -> None:
+        _check_customer(customer_id)
+        return vouchers.redeem(customer_id=customer_id, order_reference=order_reference, uses=uses)
+
+    def release_vouchers(self, *, order_reference: str) -> None:
+        return vouchers.release(order_reference=order_reference)
 
     def shipping_methods(
         self,

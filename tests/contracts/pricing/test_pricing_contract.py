@@ -20,6 +20,7 @@ from shop.catalog.api import InactiveProduct, UnknownSku
 from shop.kernel import Money, ValidationFailed
 from shop.pricing.api import (
     Destination,
+    Discount,
     Line,
     PriceCurrencyMismatch,
     PricingAPI,
@@ -29,7 +30,12 @@ from shop.pricing.api import (
     ShippingMethodUnavailable,
     TaxRateTotal,
     TaxUnavailable,
+    VoucherApplied,
+    VoucherExhausted,
+    VoucherUnknown,
+    VoucherUse,
 )
+from shop.pricing.models import Promotion, Voucher
 from shop.pricing.services import PricingService
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.contracts.kit import assert_implements, method_queries
@@ -93,6 +99,43 @@ def test_shipping_methods_lists_what_quote_would_choose(pricing_api: PricingAPI,
     assert [type(m) for m in methods] == [ShippingCharge]
     assert methods[0] == quote.shipping
     assert (methods[0].method, methods[0].price, methods[0].tax_rate) == ("standard", eur("4.90"), Decimal("19"))
+
+
+# --- promotions and vouchers ---------------------------------------------------------------------------
+def test_a_voucher_quote_round_trips_its_discounts_and_codes(pricing_api: PricingAPI, basket: list[Line]) -> None:
+    promotion = Promotion.objects.create(
+        name="V", label="Ten off", kind="order", benefit="fixed", value=Decimal("10"), requires_voucher=True
+    )
+    Voucher.objects.create(code="TEN-OFF", promotion=promotion, usage_limit=1)
+
+    got = pricing_api.quote(lines=basket, destination=GERMANY, voucher_codes=["ten-off"], customer_id=5)
+
+    assert got == PricingService().quote(lines=basket, destination=GERMANY, voucher_codes=["TEN-OFF"], customer_id=5)
+    assert got.vouchers == [VoucherApplied(code="TEN-OFF", label="Ten off", discount=eur("10.00"))]
+    assert all(type(d) is Discount for line in got.lines for d in line.discounts)
+    assert sum((d.amount for line in got.lines for d in line.discounts), eur("0")) == eur("10.00")
+
+
+def test_vouchers_are_held_and_given_back_through_the_binding(pricing_api: PricingAPI) -> None:
+    promotion = Promotion.objects.create(name="V", label="V", kind="order", requires_voucher=True)
+    Voucher.objects.create(code="ONLY-ONE", promotion=promotion, usage_limit=1)
+    held = [VoucherUse(code="ONLY-ONE", discount=eur("3.00"))]
+
+    pricing_api.redeem_vouchers(customer_id=1, order_reference="SO-1", uses=held)
+    pricing_api.redeem_vouchers(customer_id=1, order_reference="SO-1", uses=held)  # a retry: the same use
+
+    with pytest.raises(VoucherExhausted) as caught:
+        pricing_api.redeem_vouchers(customer_id=2, order_reference="SO-2", uses=held)
+    assert type(caught.value) is VoucherExhausted and caught.value.extra == {"voucher": "ONLY-ONE", "limit": "total"}
+    pricing_api.release_vouchers(order_reference="SO-1")
+    pricing_api.redeem_vouchers(customer_id=2, order_reference="SO-2", uses=held)
+
+
+def test_an_unknown_code_is_a_404_voucher_unknown(pricing_api: PricingAPI, basket: list[Line]) -> None:
+    with pytest.raises(VoucherUnknown) as caught:
+        pricing_api.quote(lines=basket, destination=GERMANY, voucher_codes=["NOPE"])
+
+    assert type(caught.value) is VoucherUnknown and caught.value.status == 404
 
 
 # --- errors ---------------------------------------------------------------------------------------------
