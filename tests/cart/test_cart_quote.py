@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Variant
+from shop.pricing.models import Promotion
 from shop.users.models import User
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.contracts.kit import closed_port
@@ -209,6 +210,22 @@ def test_the_quoted_cart_costs_the_same_queries_for_1_and_10_lines() -> None:
     _cart_queries(one_client), _cart_queries(ten_client)  # first sight records the rates
 
     assert _cart_queries(one_client) == _cart_queries(ten_client)
+
+
+def test_the_quoted_cart_costs_the_same_queries_for_1_and_200_promotions() -> None:
+    skus = [VariantFactory.create(sku=f"P-{i}-{uuid.uuid4().hex[:6]}", stock=5).sku for i in range(3)]
+    user = UserFactory.create()
+    fill_cart(user, skus)
+    client = client_of(user)
+    Promotion.objects.create(name="p", label="p", everything=True, value=Decimal("1"))
+    _cart_queries(client)  # first sight records the rates
+    one = _cart_queries(client)
+    Promotion.objects.bulk_create(
+        Promotion(name=f"p{i}", label=f"p{i}", everything=True, value=Decimal("0.5")) for i in range(199)
+    )
+
+    assert _cart_queries(client) == one
+    assert len(client.get(CART).json()["quote"]["lines"][0]["discounts"]) == 200  # they all apply
 
 
 def test_a_gross_shop_charges_the_shelf_price_and_shows_the_tax_inside_it(

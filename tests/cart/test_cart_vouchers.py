@@ -172,3 +172,21 @@ def test_50_concurrent_checkouts_with_a_code_limited_to_5_place_5_orders_with_it
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"voucher_exhausted"}
     assert used("RUSH") == 5
     assert sum(Stock.objects.filter(variant__sku__in=[c[2] for c in customers]).values_list("reserved", flat=True)) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(bool(os.environ.get("SHOP_REMOTE_CONTEXTS")), reason="in-process transport + threads")
+def test_10_concurrent_checkouts_of_one_customer_with_a_once_per_customer_code_use_it_once() -> None:
+    voucher("ONCE-EACH", per_customer_limit=1)
+    user, client, _ = customer()
+    assert client.post(VOUCHERS, {"code": "ONCE-EACH"}, format="json").status_code == 200
+    clients = [client_of(user) for _ in range(10)]  # ten tabs, each its own key: ten different checkouts
+
+    responses = at_once(10, lambda i: checkout(clients[i]))
+
+    placed = [r.json() for r in responses if r.status_code == 201]
+    with_code = [order for order in placed if order["voucher_codes"] == ["ONCE-EACH"]]
+    refused = [r.json()["code"] for r in responses if r.status_code == 409]
+    assert len(with_code) == 1 and used("ONCE-EACH") == 1, [r.status_code for r in responses]
+    assert set(refused) <= {"voucher_exhausted", "cart_empty"} and len(placed) + len(refused) == 10

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from shop.pricing.models import Promotion
 from shop.users.models import User
 from tests.orders.conftest import place
 
@@ -37,3 +39,21 @@ def test_checkout_queries_do_not_grow_with_the_lines(
     _, twenty = shopper(skus)
     few, many = checkout_queries(one), checkout_queries(twenty)
     assert len(few) == len(many), "\n".join(many)
+
+
+def test_checkout_queries_do_not_grow_with_the_running_promotions(
+    stocked: Callable[..., list[str]], shopper: Callable[..., tuple[User, APIClient]]
+) -> None:
+    """Issue 16 done-when 4: one promotion or 200, every one of them applying, the same statements."""
+    skus = stocked(6)
+    Promotion.objects.create(name="p", label="p", everything=True, value=Decimal("1"))
+    _, first = shopper(skus[:3])
+    _, second = shopper(skus[3:])
+    one = checkout_queries(first)
+    Promotion.objects.bulk_create(
+        Promotion(name=f"p{i}", label=f"p{i}", everything=True, value=Decimal("0.5")) for i in range(199)
+    )
+
+    many = checkout_queries(second)
+
+    assert len(one) == len(many), "\n".join(many)
